@@ -1,0 +1,23 @@
+# Production image: gunicorn serving Django, static files through whitenoise.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
+
+COPY . .
+# Build-time only values: collectstatic and the catalogs need settings to load.
+RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py compilemessages \
+ && DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --no-input \
+ && useradd --system --uid 10001 outreach \
+ && mkdir -p /app/var && chown outreach /app/var
+
+USER outreach
+EXPOSE 8000
+# Migrations run at start; gunicorn then serves on port 8000. No access log: it would record
+# every visitor's IP address and the private RSVP links in request paths.
+CMD ["sh", "-c", "python manage.py migrate --no-input && exec gunicorn outreach.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --forwarded-allow-ips='*'"]

@@ -1,0 +1,22 @@
+"""Log filters. A private RSVP link is a password: it never reaches the logs."""
+
+import logging
+import re
+
+RSVP_TOKEN_IN_PATH = re.compile(r"(/rsvp/)[A-Za-z0-9_-]+")
+
+
+def redact(value):
+    return RSVP_TOKEN_IN_PATH.sub(r"\1[private]", value) if isinstance(value, str) else value
+
+
+class RedactRsvpTokens(logging.Filter):
+    """Replaces the token in /rsvp/<token>/ paths, e.g. Django's "Bad Request: /es/rsvp/…"."""
+
+    def filter(self, record):
+        record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: redact(arg) for key, arg in record.args.items()}
+        return True

@@ -1,0 +1,22 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from meetings import views
+
+admin.site.site_header = _("Police Community Outreach: staff")
+admin.site.site_title = _("Community Outreach staff")
+admin.site.index_title = _("Meetings, venues and RSVPs")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include("meetings.urls")),
+    prefix_default_language=True,
+)

@@ -1,0 +1,483 @@
+"""Staff screens: venues, series, meetings and who is coming."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TabbedTranslationAdmin
+
+from meetings.forms import StaffRsvpForm
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+from meetings.services import (
+    RsvpError,
+    RsvpOutcome,
+    cancel_meeting,
+    cancel_rsvp,
+    create_rsvp,
+    manage_url,
+    notify_meeting_changed,
+    promote_waitlist,
+)
+
+
+class MissingTranslationFilter(admin.SimpleListFilter):
+    """Rows with English text in `fields` but none in the chosen language.
+
+    One choice per language in settings.LANGUAGES other than the default one; subclasses
+    name the translated fields to check.
+    """
+
+    title = _("missing translation")
+    parameter_name = "missing_translation"
+    fields = ()
+
+    def lookups(self, request, model_admin):
+        return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        if code not in {code for code, _name in self.lookup_choices}:
+            return queryset
+        missing = Q()
+        for field in self.fields:
+            english = f"{field}_{settings.LANGUAGE_CODE}"
+            translated = f"{field}_{code}"
+            has_english = Q(**{f"{english}__isnull": False}) & ~Q(**{english: ""})
+            lacks_translation = Q(**{f"{translated}__isnull": True}) | Q(**{translated: ""})
+            missing |= has_english & lacks_translation
+        return queryset.filter(missing)
+
+
+class VenueMissingTranslationFilter(MissingTranslationFilter):
+    fields = ("name", "accessibility_notes", "directions_notes")
+
+
+class SeriesMissingTranslationFilter(MissingTranslationFilter):
+    fields = ("title", "description")
+
+
+class MeetingMissingTranslationFilter(MissingTranslationFilter):
+    fields = ("title", "summary", "description")
+
+
+@admin.register(Venue)
+class VenueAdmin(TabbedTranslationAdmin):
+    list_display = ["name", "area", "street_address", "city"]
+    list_filter = ["area", "city", VenueMissingTranslationFilter]
+    search_fields = ["name", "area", "street_address", "postal_code"]
+    prepopulated_fields = {"slug": ["name_en"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "area"]}),
+        (
+            _("Address"),
+            {"fields": ["street_address", "city", "state", "postal_code", "time_zone"]},
+        ),
+        (_("Map position (optional)"), {"fields": ["latitude", "longitude"]}),
+        (_("Notes for residents"), {"fields": ["accessibility_notes", "directions_notes"]}),
+    ]
+
+
+@admin.register(MeetingSeries)
+class MeetingSeriesAdmin(TabbedTranslationAdmin):
+    list_display = ["title", "slug"]
+    list_filter = [SeriesMissingTranslationFilter]
+    search_fields = ["title", "description"]
+    prepopulated_fields = {"slug": ["title_en"]}
+
+
+class MeetingAdminForm(forms.ModelForm):
+    interpretation_languages = forms.MultipleChoiceField(
+        label=_("Interpretation into"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Languages an interpreter will be present for."),
+    )
+
+    class Meta:
+        model = Meeting
+        # MeetingAdmin's fieldsets add the other fields.
+        fields = ["interpretation_languages"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["interpretation_languages"].choices = settings.LANGUAGES
+
+
+class WhenFilter(admin.SimpleListFilter):
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "upcoming":
+            return queryset.upcoming()
+        if self.value() == "past":
+            return queryset.past()
+        return queryset
+
+
+class RsvpInline(admin.TabularInline):
+    model = Rsvp
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "created_at",
+        "status",
+        "party_size",
+        "first_name",
+        "language",
+        "needs_summary",
+        "checked_in_at",
+    ]
+    readonly_fields = fields
+    ordering = ["status", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("needs"))
+    def needs_summary(self, rsvp):
+        return rsvp_needs(rsvp)
+
+
+def rsvp_needs(rsvp):
+    needs = []
+    if rsvp.needs_interpretation:
+        needs.append(
+            _("interpretation into %(language)s")
+            % {"language": rsvp.get_needs_interpretation_display()}
+        )
+    if rsvp.needs_wheelchair_access:
+        needs.append(_("wheelchair access"))
+    if rsvp.needs_childcare:
+        needs.append(_("childcare"))
+    return ", ".join(str(need) for need in needs) or "—"
+
+
+@admin.register(Meeting)
+class MeetingAdmin(TabbedTranslationAdmin):
+    form = MeetingAdminForm
+    list_display = [
+        "local_start",
+        "title",
+        "venue",
+        "status",
+        "seats_taken",
+        "waitlist",
+    ]
+    list_display_links = ["local_start", "title"]
+    list_filter = [
+        "status",
+        WhenFilter,
+        "series",
+        "venue",
+        "language",
+        MeetingMissingTranslationFilter,
+    ]
+    list_select_related = ["venue", "series"]
+    search_fields = ["title", "summary", "venue__name", "venue__area", "host"]
+    date_hierarchy = "starts_at"
+    ordering = ["-starts_at"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    autocomplete_fields = ["venue", "series"]
+    readonly_fields = ["sequence", "published_at", "created_at", "updated_at", "who_is_coming"]
+    actions = ["publish_meetings", "cancel_meetings"]
+    inlines = [RsvpInline]
+    change_form_template = "admin/meetings/meeting/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "series", "status", "summary", "description"]}),
+        (_("When and where"), {"fields": ["starts_at", "ends_at", "venue"]}),
+        (_("Language and host"), {"fields": ["language", "interpretation_languages", "host"]}),
+        (
+            _("RSVPs"),
+            {
+                "fields": ["who_is_coming", "rsvp_enabled", "capacity", "rsvp_closes_at"],
+                "description": _(
+                    "Raising the capacity confirms waitlisted parties that now fit, and emails them. "
+                    "Changing the time or venue, or cancelling, emails everyone who RSVPed with an email."
+                ),
+            },
+        ),
+        (_("Cancellation"), {"fields": ["cancellation_note"], "classes": ["collapse"]}),
+        (
+            _("Record"),
+            {
+                "fields": ["sequence", "published_at", "created_at", "updated_at"],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_seat_counts()
+
+    @admin.display(description=_("starts (local time)"), ordering="starts_at")
+    def local_start(self, meeting):
+        return meeting.local_starts_at.strftime("%Y-%m-%d %H:%M %Z")
+
+    @admin.display(description=_("seats taken"), ordering="confirmed_seats")
+    def seats_taken(self, meeting):
+        if meeting.capacity is None:
+            return f"{meeting.confirmed_seats} / —"
+        return f"{meeting.confirmed_seats} / {meeting.capacity}"
+
+    @admin.display(description=_("waitlist"), ordering="waitlist_count")
+    def waitlist(self, meeting):
+        return meeting.waitlist_count
+
+    @admin.action(description=_("Publish selected meetings"))
+    def publish_meetings(self, request, queryset):
+        count = 0
+        for meeting in queryset.filter(status=Meeting.Status.DRAFT):
+            meeting.publish()
+            count += 1
+        self.message_user(
+            request,
+            ngettext("Published %(count)d meeting.", "Published %(count)d meetings.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.display(description=_("who is coming"))
+    def who_is_coming(self, meeting):
+        """Confirmed seats, waitlist and what the confirmed parties need."""
+        if meeting.pk is None:
+            return "—"
+        seats, waitlist = meeting.seat_counts
+        needs = Rsvp.objects.filter(meeting=meeting).confirmed().needs_summary()
+        lines = [
+            gettext("Confirmed seats: %(seats)d of %(capacity)s")
+            % {"seats": seats, "capacity": meeting.capacity or "—"},
+            ngettext("Waitlist: %(count)d party", "Waitlist: %(count)d parties", waitlist)
+            % {"count": waitlist},
+        ]
+        names = dict(settings.LANGUAGES)
+        for code, parties, people in needs["interpretation"]:
+            lines.append(
+                ngettext(
+                    "Interpretation into %(language)s: %(parties)d party (%(people)d people)",
+                    "Interpretation into %(language)s: %(parties)d parties (%(people)d people)",
+                    parties,
+                )
+                % {"language": names.get(code, code), "parties": parties, "people": people}
+            )
+        lines.append(
+            gettext("Wheelchair or step-free access: %(count)d") % {"count": needs["wheelchair"]}
+        )
+        lines.append(gettext("Childcare: %(count)d") % {"count": needs["childcare"]})
+        return format_html(
+            '<ul class="who-is-coming">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
+        )
+
+    @admin.action(description=_("Cancel selected meetings"))
+    def cancel_meetings(self, request, queryset):
+        count = told = 0
+        for meeting in queryset.filter(status=Meeting.Status.PUBLISHED):
+            told += cancel_meeting(meeting=meeting)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("Cancelled %(count)d meeting.", "Cancelled %(count)d meetings.", count)
+            % {"count": count}
+            + " "
+            + ngettext("Emailing %(told)d RSVP.", "Emailing %(told)d RSVPs.", told)
+            % {"told": told},
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request, obj, form, change):
+        if obj.status != Meeting.Status.DRAFT and obj.published_at is None:
+            obj.published_at = timezone.now()
+        before = Meeting.objects.get(pk=obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+        if before is None:
+            return
+        told = notify_meeting_changed(meeting=obj, before=before)
+        if told:
+            self.message_user(
+                request,
+                ngettext(
+                    "Emailing %(told)d RSVP about the change.",
+                    "Emailing %(told)d RSVPs about the change.",
+                    told,
+                )
+                % {"told": told},
+                messages.INFO,
+            )
+        # More seats (or none to count) may let waitlisted parties in.
+        promoted = promote_waitlist(meeting=obj)
+        if promoted:
+            self.message_user(
+                request,
+                ngettext(
+                    "Confirmed %(count)d party from the waitlist.",
+                    "Confirmed %(count)d parties from the waitlist.",
+                    len(promoted),
+                )
+                % {"count": len(promoted)},
+                messages.INFO,
+            )
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/add-rsvp/",
+                self.admin_site.admin_view(self.add_rsvp_view),
+                name="meetings_meeting_add_rsvp",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def add_rsvp_view(self, request, object_id):
+        """An RSVP taken by phone or at the desk: the same capacity rules as the public form."""
+        meeting = self.get_object(request, object_id)
+        if meeting is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not request.user.has_perm("meetings.add_rsvp"):
+            raise PermissionDenied
+        form = StaffRsvpForm(request.POST or None, meeting=meeting)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = create_rsvp(meeting=meeting, staff=True, **form.rsvp_details())
+            except RsvpError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, phone_rsvp_message(result), messages.SUCCESS)
+                return redirect("admin:meetings_meeting_change", meeting.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Add a phone-in RSVP"),
+            "opts": self.opts,
+            "original": meeting,
+            "meeting": meeting,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/meetings/meeting/add_rsvp.html", context)
+
+
+def phone_rsvp_message(result):
+    rsvp = result.rsvp
+    if result.outcome == RsvpOutcome.UPDATED:
+        return gettext(
+            "This email already had an RSVP for the meeting: it was updated, "
+            "and its new private link was emailed."
+        )
+    if rsvp.is_confirmed:
+        text = ngettext(
+            "Confirmed: %(seats)d seat.", "Confirmed: %(seats)d seats.", rsvp.party_size
+        ) % {"seats": rsvp.party_size}
+    else:
+        text = gettext("The meeting is full: waitlisted, number %(place)d in line.") % {
+            "place": rsvp.waitlist_place
+        }
+    if result.token:
+        text += " " + gettext("Private link for the caller: %(url)s") % {
+            "url": manage_url(result.token)
+        }
+    return text
+
+
+@admin.register(Rsvp)
+class RsvpAdmin(admin.ModelAdmin):
+    """RSVPs are added through a meeting (the phone-in button) and never deleted, so seats
+    and the waitlist always follow the rules; names, notes and needs stay editable."""
+
+    list_display = [
+        "created_at",
+        "meeting",
+        "status",
+        "party_size",
+        "first_name",
+        "language",
+        "needs",
+        "checked_in_at",
+    ]
+    list_filter = ["status", "language", "needs_wheelchair_access", "needs_childcare"]
+    list_select_related = ["meeting"]
+    search_fields = ["first_name", "email", "meeting__title"]
+    readonly_fields = [
+        "meeting",
+        "status",
+        "party_size",
+        "checked_in_at",
+        "created_at",
+        "updated_at",
+        "personal_data_erased_at",
+    ]
+    fields = [
+        "meeting",
+        "status",
+        "party_size",
+        "first_name",
+        "email",
+        "language",
+        "needs_interpretation",
+        "needs_wheelchair_access",
+        "needs_childcare",
+        "note",
+        "checked_in_at",
+        "created_at",
+        "updated_at",
+        "personal_data_erased_at",
+    ]
+    date_hierarchy = "created_at"
+    actions = ["check_in", "undo_check_in", "cancel_rsvps"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("needs"))
+    def needs(self, rsvp):
+        return rsvp_needs(rsvp)
+
+    @admin.action(description=_("Check in: mark selected as arrived"))
+    def check_in(self, request, queryset):
+        count = (
+            queryset.filter(checked_in_at__isnull=True)
+            .exclude(status=Rsvp.Status.CANCELLED)
+            .update(checked_in_at=timezone.now())
+        )
+        self.message_user(
+            request,
+            ngettext("Checked in %(count)d RSVP.", "Checked in %(count)d RSVPs.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Undo check-in of selected"))
+    def undo_check_in(self, request, queryset):
+        count = queryset.exclude(checked_in_at=None).update(checked_in_at=None)
+        self.message_user(
+            request,
+            ngettext("Undid %(count)d check-in.", "Undid %(count)d check-ins.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Cancel selected RSVPs (frees their seats for the waitlist)"))
+    def cancel_rsvps(self, request, queryset):
+        count = 0
+        for rsvp in queryset.exclude(status=Rsvp.Status.CANCELLED):
+            cancel_rsvp(rsvp=rsvp, staff=True)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("Cancelled %(count)d RSVP.", "Cancelled %(count)d RSVPs.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,351 @@
+"""Every piece of user input is validated here."""
+
+import re
+import secrets
+import time
+import unicodedata
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from meetings.models import MAX_PARTY_SIZE, Rsvp, Venue
+
+SEARCH_MAX_LENGTH = 100
+
+
+class MeetingFilterForm(forms.Form):
+    """The listing's filters: plain GET parameters, so a filtered listing can be bookmarked.
+
+    An invalid value never fails the page: `filter()` applies the valid filters and the
+    template shows the form's errors beside the others.
+    """
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        error_messages={
+            "max_length": _("Please search for at most %(limit_value)d characters."),
+        },
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    venue = forms.ChoiceField(label=_("Area or venue"), required=False)
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Please enter a date such as 2025-02-12.")},
+    )
+    date_to = forms.DateField(
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Please enter a date such as 2025-02-20.")},
+    )
+
+    def __init__(self, *args, venues=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
+        venues = list(venues if venues is not None else Venue.objects.all())
+        areas = sorted({venue.area for venue in venues if venue.area})
+        self.fields["venue"].choices = [
+            ("", _("Anywhere")),
+            (_("Areas"), [(f"area:{area}", area) for area in areas]),
+            (_("Venues"), [(f"venue:{venue.slug}", venue.name) for venue in venues]),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    def filter(self, meetings):
+        """Apply the valid filters to a Meeting queryset; invalid ones are left out."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        if text := (data.get("q") or "").strip():
+            meetings = meetings.search(text)
+        if language := data.get("language"):
+            meetings = meetings.in_language(language)
+        if place := data.get("venue"):
+            kind, _sep, value = place.partition(":")
+            if kind == "area":
+                meetings = meetings.filter(venue__area=value)
+            else:
+                meetings = meetings.filter(venue__slug=value)
+        if date_from := data.get("date_from"):
+            meetings = meetings.filter(starts_at__date__gte=date_from)
+        if date_to := data.get("date_to"):
+            meetings = meetings.filter(starts_at__date__lte=date_to)
+        return meetings
+
+    @property
+    def is_filtered(self):
+        return any(self.data.get(name) for name in self.fields)
+
+
+# RSVPs -------------------------------------------------------------------------------------
+
+# Nothing below U+0020 (line breaks, NUL, escape…), DEL, or the Unicode line separators: in a
+# name they are noise, in an email address they would smuggle in mail headers.
+NOT_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# Multi-line text may keep tabs and line breaks, nothing else from that range.
+NOT_PLAIN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+FORM_TOKEN_SALT = "meetings.rsvp-form"  # noqa: S105 - a signing namespace, not a secret
+
+MAX_LENGTH_MESSAGE = _(
+    "Please keep this to %(limit_value)d characters or fewer (it has %(show_value)d)."
+)
+
+
+class SingleLineField(forms.CharField):
+    """One line of plain text, checked before stripping, so a trailing line break is refused too."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and NOT_SINGLE_LINE.search(value):
+            raise ValidationError(
+                _("Please write this on one line, without line breaks or special characters."),
+                code="not_single_line",
+            )
+        return super().to_python(value)
+
+
+class SingleLineEmailField(forms.EmailField):
+    def to_python(self, value):
+        if isinstance(value, str) and NOT_SINGLE_LINE.search(value):
+            raise ValidationError(
+                _("Please enter just one email address, on one line."), code="not_single_line"
+            )
+        return super().to_python(value)
+
+
+class PlainTextField(forms.CharField):
+    def to_python(self, value):
+        if isinstance(value, str) and NOT_PLAIN_TEXT.search(value):
+            raise ValidationError(
+                _("Please remove the special characters from this text."),
+                code="control_characters",
+            )
+        return super().to_python(value)
+
+
+def own_language_name(code, name):
+    """'Español (Spanish)' on an English page: everyone can find their own language."""
+    native = unicodedata.normalize("NFC", translation.get_language_info(code)["name_local"])
+    native = native[:1].upper() + native[1:]
+    return native if native == str(name) else f"{native} ({name})"
+
+
+def make_form_token(meeting, *, key=None, issued_at=None):
+    """The RSVP form's hidden one-time key, bound to the meeting and the time it was shown.
+
+    Signed, so it can be neither forged nor moved to another meeting. The key has 128 bits
+    from `secrets`: the manage token is derived from it (services._token_for_submission).
+    """
+    key = key or uuid.UUID(bytes=secrets.token_bytes(16))
+    payload = {"k": key.hex, "m": meeting.pk, "t": time.time() if issued_at is None else issued_at}
+    return signing.dumps(payload, salt=FORM_TOKEN_SALT)
+
+
+def read_form_token(value):
+    """(key, meeting pk, issued at) from a form token, or None if it is not one of ours."""
+    try:
+        payload = signing.loads(value, salt=FORM_TOKEN_SALT)
+        return uuid.UUID(hex=payload["k"]), int(payload["m"]), float(payload["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+class RsvpChangeForm(forms.Form):
+    """What a party tells us about itself; the private link's page changes these."""
+
+    party_size = forms.IntegerField(
+        label=_("How many people are coming, including you and any children?"),
+        min_value=1,
+        max_value=MAX_PARTY_SIZE,
+        initial=1,
+        error_messages={
+            "required": _("Please say how many people are coming."),
+            "invalid": _("Please enter the number of people as a number, such as 3."),
+            "min_value": _("Please enter at least 1 person."),
+            "max_value": _(
+                "One RSVP can be for at most %(limit_value)s people. "
+                "For a bigger group, please send a second RSVP."
+            ),
+        },
+    )
+    language = forms.ChoiceField(
+        label=_("Your preferred language"),
+        help_text=_("We write to you in this language."),
+        error_messages={"invalid_choice": _("Please choose one of the languages in the list.")},
+    )
+    first_name = SingleLineField(
+        label=_("First name or nickname (optional)"),
+        help_text=_("So we know how to greet you."),
+        required=False,
+        max_length=Rsvp._meta.get_field("first_name").max_length,
+        error_messages={"max_length": MAX_LENGTH_MESSAGE},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    needs_interpretation = forms.ChoiceField(
+        label=_("Do you need an interpreter? (optional)"),
+        required=False,
+        error_messages={"invalid_choice": _("Please choose one of the languages in the list.")},
+    )
+    needs_wheelchair_access = forms.BooleanField(
+        label=_("Someone in my group uses a wheelchair or needs step-free access (optional)"),
+        help_text=_("So we can make sure the entrance and the room work for you."),
+        required=False,
+    )
+    needs_childcare = forms.BooleanField(
+        label=_("We would like childcare during the meeting (optional)"),
+        help_text=_("So we know how many children to plan for."),
+        required=False,
+    )
+    note = PlainTextField(
+        label=_("Anything else we should know? (optional)"),
+        help_text=_(
+            "For example a question you would like answered. Please do not include private details."
+        ),
+        required=False,
+        max_length=Rsvp._meta.get_field("note").max_length,
+        error_messages={"max_length": MAX_LENGTH_MESSAGE},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        self.fields["language"].choices = [
+            (code, own_language_name(code, name)) for code, name in settings.LANGUAGES
+        ]
+        page_language = translation.get_language()
+        if page_language in dict(settings.LANGUAGES):
+            self.fields["language"].initial = page_language
+        held_in = dict(settings.LANGUAGES).get(meeting.language, meeting.language)
+        self.fields["needs_interpretation"].help_text = _(
+            "The meeting is held in %(language)s. We bring interpreters for the languages "
+            "people ask for."
+        ) % {"language": held_in}
+        self.fields["needs_interpretation"].choices = [
+            ("", _("No, thank you")),
+            *[
+                (code, _("Yes, into %(language)s") % {"language": name})
+                for code, name in settings.LANGUAGES
+                if code != meeting.language
+            ],
+        ]
+
+    def rsvp_details(self):
+        """The cleaned answers, as keyword arguments for the RSVP services."""
+        names = [
+            "party_size",
+            "language",
+            "first_name",
+            "needs_interpretation",
+            "needs_wheelchair_access",
+            "needs_childcare",
+            "note",
+        ]
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class RsvpForm(RsvpChangeForm):
+    """The public RSVP form on a meeting's page.
+
+    Besides the answers it carries a honeypot field that people never see (bots fill it in)
+    and a signed one-time key with the time the form was shown: a form sent back faster than
+    RSVP_MIN_FILL_SECONDS came from a bot, and the same key sent twice is one RSVP.
+    """
+
+    field_order = [
+        "party_size",
+        "language",
+        "first_name",
+        "email",
+        "needs_interpretation",
+        "needs_wheelchair_access",
+        "needs_childcare",
+        "note",
+    ]
+
+    email = SingleLineEmailField(
+        label=_("Email (optional)"),
+        help_text=_(
+            "Only for a confirmation and to tell you if the meeting changes. "
+            "Without one, keep the private link you get next."
+        ),
+        required=False,
+        max_length=Rsvp._meta.get_field("email").max_length,
+        error_messages={
+            "invalid": _(
+                "Please enter an email address such as name@example.com, or leave it empty."
+            ),
+            "max_length": MAX_LENGTH_MESSAGE,
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    # The honeypot. Its name and label do not invite a browser's autofill.
+    leave_empty = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._token = read_form_token(self.data.get("form_token", "")) if self.is_bound else None
+
+    @property
+    def form_token_value(self):
+        """The hidden key to render: the one sent, if it is valid, so a corrected form stays
+        the same submission; a new one otherwise."""
+        if self._token is not None and self._token[1] == self.meeting.pk:
+            return self.data["form_token"]
+        return make_form_token(self.meeting)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("leave_empty"):
+            raise ValidationError(
+                _("Please leave the field marked “Leave this field empty” empty."),
+                code="honeypot",
+            )
+        if self._token is None or self._token[1] != self.meeting.pk:
+            raise ValidationError(
+                _("This form is out of date. Please check your answers and send it again."),
+                code="bad_form_token",
+            )
+        key, _meeting_pk, issued_at = self._token
+        if time.time() - issued_at < settings.RSVP_MIN_FILL_SECONDS:
+            raise ValidationError(
+                _("That was very fast. Please check your answers and send the form again."),
+                code="too_fast",
+            )
+        cleaned["submission_key"] = key
+        return cleaned
+
+    def rsvp_details(self):
+        return {
+            **super().rsvp_details(),
+            "email": self.cleaned_data["email"],
+            "submission_key": self.cleaned_data["submission_key"],
+        }
+
+
+class StaffRsvpForm(RsvpChangeForm):
+    """An RSVP staff take by phone or at the desk: the public answers, without the bot checks."""
+
+    field_order = RsvpForm.field_order
+    email = RsvpForm.base_fields["email"]
+
+    def rsvp_details(self):
+        return {**super().rsvp_details(), "email": self.cleaned_data["email"]}

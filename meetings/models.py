@@ -1,0 +1,615 @@
+"""Venues, series, meetings and RSVPs, and the questions the site asks of them."""
+
+import datetime as dt
+import hashlib
+import zoneinfo
+from functools import cached_property
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MAX_PARTY_SIZE = 10
+
+
+def language_choices():
+    """The site's languages; a callable so adding one needs no migration."""
+    return list(settings.LANGUAGES)
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone, such as America/Chicago."),
+            code="unknown_time_zone",
+            params={"value": value},
+        )
+
+
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+class Venue(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("slug"), max_length=100, unique=True, help_text=_("The venue's address on the site.")
+    )
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, default="Dallas")
+    state = models.CharField(_("state"), max_length=50, default="TX")
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    area = models.CharField(
+        _("area of the city"),
+        max_length=100,
+        blank=True,
+        help_text=_("The neighborhood residents know it by, e.g. Oak Cliff."),
+    )
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("Meeting times at this venue are shown in this time zone."),
+    )
+    accessibility_notes = models.TextField(
+        _("accessibility notes"),
+        blank=True,
+        help_text=_("Step-free entrance, elevator, accessible restrooms, hearing loop…"),
+    )
+    directions_notes = models.TextField(
+        _("directions and parking"),
+        blank=True,
+        help_text=_("Which door to use, where to park, nearest bus or train stop."),
+    )
+
+    class Meta:
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="venue_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="venue_longitude_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("meetings:venue-detail", kwargs={"slug": self.slug})
+
+    @property
+    def full_address(self):
+        """One line: street, city, state and postal code, leaving out what is blank."""
+        city_line = " ".join(part for part in [self.state, self.postal_code] if part)
+        return ", ".join(part for part in [self.street_address, self.city, city_line] if part)
+
+    @property
+    def directions_url(self):
+        """A plain link to a maps site; no map is embedded in our pages."""
+        if self.latitude is not None and self.longitude is not None:
+            destination = f"{self.latitude},{self.longitude}"
+        else:
+            destination = f"{self.name}, {self.full_address}"
+        return "https://www.openstreetmap.org/search?" + urlencode({"query": destination})
+
+    @cached_property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class MeetingSeries(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("meeting series")
+        verbose_name_plural = _("meeting series")
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("meetings:series-detail", kwargs={"slug": self.slug})
+
+
+class MeetingQuerySet(models.QuerySet):
+    def published(self):
+        """Meetings the public may see: published ones and those cancelled after publishing.
+
+        Cancelled meetings stay visible (marked as such) so that nobody who saw the
+        announcement is left wondering; drafts never show.
+        """
+        return self.filter(status__in=[Meeting.Status.PUBLISHED, Meeting.Status.CANCELLED])
+
+    def upcoming(self, now=None):
+        """Meetings that have not ended yet, soonest first."""
+        return self.filter(ends_at__gte=now or timezone.now()).order_by("starts_at", "pk")
+
+    def past(self, now=None):
+        """Meetings that have ended, most recent first."""
+        return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at", "-pk")
+
+    def in_language(self, code):
+        """Held in the language, or with interpretation into it."""
+        # JSON text match works alike on PostgreSQL and SQLite (no JSON `contains` on SQLite).
+        return self.filter(Q(language=code) | Q(interpretation_languages__icontains=f'"{code}"'))
+
+    def search(self, text):
+        """Meetings whose title, summary, venue, area or series mention the text (any language)."""
+        query = Q()
+        for code, _name in settings.LANGUAGES:
+            for field in ("title", "summary", "venue__name", "series__title"):
+                query |= Q(**{f"{field}_{code}__icontains": text})
+        query |= Q(venue__area__icontains=text)
+        return self.filter(query)
+
+    def with_seat_counts(self):
+        """Annotate `confirmed_seats` and `waitlist_count`.
+
+        Correlated subqueries over the (meeting, status) index: the database counts only
+        the RSVPs of the meetings actually fetched (a page), not all RSVPs.
+        """
+        rsvps = Rsvp.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting")
+        confirmed = rsvps.filter(status=Rsvp.Status.CONFIRMED).annotate(total=Sum("party_size"))
+        waitlisted = rsvps.filter(status=Rsvp.Status.WAITLISTED).annotate(total=Count("pk"))
+        return self.annotate(
+            confirmed_seats=Coalesce(
+                Subquery(confirmed.values("total"), output_field=IntegerField()), 0
+            ),
+            waitlist_count=Coalesce(
+                Subquery(waitlisted.values("total"), output_field=IntegerField()), 0
+            ),
+        )
+
+    def for_listing(self):
+        """Everything a listing or card shows, in a fixed number of queries."""
+        return self.select_related("venue", "series").with_seat_counts()
+
+
+class Meeting(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # Changes to these fields change what a calendar app shows, so they raise `sequence`.
+    CALENDAR_FIELDS = ("starts_at", "ends_at", "venue_id", "status", "title", "summary")
+
+    series = models.ForeignKey(
+        MeetingSeries,
+        verbose_name=_("series"),
+        related_name="meetings",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    venue = models.ForeignKey(
+        Venue, verbose_name=_("venue"), related_name="meetings", on_delete=models.PROTECT
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        help_text=_("The meeting's address on the site; keep it once published."),
+    )
+    summary = models.CharField(
+        _("summary"), max_length=300, blank=True, help_text=_("One or two sentences for listings.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    language = models.CharField(
+        _("held in"),
+        max_length=10,
+        choices=language_choices,
+        default="en",
+        help_text=_("The language the meeting is held in."),
+    )
+    interpretation_languages = models.JSONField(
+        _("interpretation into"),
+        default=list,
+        blank=True,
+        help_text=_("Languages an interpreter will be present for."),
+    )
+    host = models.CharField(
+        _("host"), max_length=200, blank=True, help_text=_("For example: Interim Chief of Police.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    cancellation_note = models.TextField(
+        _("cancellation note"),
+        blank=True,
+        help_text=_("Shown when the meeting is cancelled: why, and where to go instead."),
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        help_text=_("Seats available for RSVPs. Leave empty for no limit."),
+    )
+    rsvp_enabled = models.BooleanField(
+        _("takes RSVPs"), default=True, help_text=_("Untick for drop-in meetings.")
+    )
+    rsvp_closes_at = models.DateTimeField(
+        _("RSVPs close at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to take RSVPs until the meeting starts."),
+    )
+    sequence = models.PositiveIntegerField(
+        _("calendar revision"),
+        default=0,
+        editable=False,
+        help_text=_("Raised on every change calendar apps must pick up."),
+    )
+    published_at = models.DateTimeField(_("first published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="meeting_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
+                name="meeting_capacity_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "starts_at"], name="meeting_status_starts"),
+            models.Index(fields=["status", "ends_at"], name="meeting_status_ends"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_calendar_state", None)
+        if loaded is not None and loaded != self._calendar_state():
+            self.sequence += 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "sequence"}
+        super().save(*args, **kwargs)
+        self._loaded_calendar_state = self._calendar_state()
+
+    def get_absolute_url(self):
+        return reverse("meetings:meeting-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError(
+                {"ends_at": _("The meeting must end after it starts.")}, code="ends_before_start"
+            )
+        if self.rsvp_closes_at and self.ends_at and self.rsvp_closes_at > self.ends_at:
+            raise ValidationError(
+                {"rsvp_closes_at": _("RSVPs must close before the meeting ends.")},
+                code="rsvp_closes_after_end",
+            )
+        if self.language in (self.interpretation_languages or []):
+            raise ValidationError(
+                {
+                    "interpretation_languages": _(
+                        "The meeting is already held in that language; "
+                        "interpretation is for other languages."
+                    )
+                },
+                code="interpretation_into_own_language",
+            )
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_calendar_state = instance._calendar_state()
+        return instance
+
+    def _calendar_state(self):
+        state = {}
+        for name in self.CALENDAR_FIELDS:
+            if name in ("title", "summary"):
+                for code, _name in settings.LANGUAGES:
+                    attr = f"{name}_{code}"
+                    state[attr] = self.__dict__.get(attr)
+            else:
+                state[name] = self.__dict__.get(name)
+        return state
+
+    # Single-row facts.
+
+    @property
+    def tzinfo(self):
+        return self.venue.tzinfo
+
+    @property
+    def local_starts_at(self):
+        return timezone.localtime(self.starts_at, self.tzinfo)
+
+    @property
+    def local_ends_at(self):
+        return timezone.localtime(self.ends_at, self.tzinfo)
+
+    @property
+    def local_date(self):
+        """The day the meeting starts, in its own time zone (listings group by it)."""
+        return self.local_starts_at.date()
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_cancelled(self):
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def is_draft(self):
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_past(self):
+        return self.ends_at < timezone.now()
+
+    @property
+    def rsvp_deadline(self):
+        return self.rsvp_closes_at or self.starts_at
+
+    @property
+    def is_taking_rsvps(self):
+        """Whether the RSVP form is open right now."""
+        return self.is_published and self.rsvp_enabled and timezone.now() < self.rsvp_deadline
+
+    @cached_property
+    def seat_counts(self):
+        """(confirmed seats, waitlist length): from `with_seat_counts()` when annotated."""
+        if hasattr(self, "confirmed_seats") and hasattr(self, "waitlist_count"):
+            return self.confirmed_seats, self.waitlist_count
+        counts = self.rsvps.aggregate(
+            seats=Coalesce(Sum("party_size", filter=Q(status=Rsvp.Status.CONFIRMED)), 0),
+            waitlist=Count("pk", filter=Q(status=Rsvp.Status.WAITLISTED)),
+        )
+        return counts["seats"], counts["waitlist"]
+
+    @property
+    def seats_left(self):
+        """Seats still free, or None when the meeting has no capacity limit."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.seat_counts[0], 0)
+
+    @property
+    def is_full(self):
+        return self.capacity is not None and self.seats_left == 0
+
+    @property
+    def interpretation_language_names(self):
+        names = dict(settings.LANGUAGES)
+        return [names.get(code, code) for code in self.interpretation_languages or []]
+
+    # Single-row changes.
+
+    def publish(self):
+        self.status = self.Status.PUBLISHED
+        if self.published_at is None:
+            self.published_at = timezone.now()
+        self.save()
+
+    def cancel(self, note=None):
+        """Cancel the meeting; the raised `sequence` tells calendar apps."""
+        self.status = self.Status.CANCELLED
+        if note is not None:
+            self.cancellation_note = note
+        self.save()
+
+
+class RsvpQuerySet(models.QuerySet):
+    def active(self):
+        return self.exclude(status=Rsvp.Status.CANCELLED)
+
+    def confirmed(self):
+        return self.filter(status=Rsvp.Status.CONFIRMED)
+
+    def waitlisted(self):
+        """Waitlisted RSVPs in arrival order: the order they are promoted in."""
+        return self.filter(status=Rsvp.Status.WAITLISTED).order_by("created_at", "pk")
+
+    def by_token(self, token):
+        """The RSVP a private manage link points to, or none.
+
+        Erased RSVPs are left out, so an old link and a made-up one look the same.
+        """
+        return self.filter(
+            token_hash=hash_token(token), personal_data_erased_at__isnull=True
+        ).select_related("meeting__venue")
+
+    def needs_summary(self):
+        """What staff must arrange: {"interpretation": [(code, parties, people)],
+        "wheelchair": parties, "childcare": parties, "parties": n, "people": n}."""
+        totals = self.aggregate(
+            parties=Count("pk"),
+            people=Coalesce(Sum("party_size"), 0),
+            wheelchair=Count("pk", filter=Q(needs_wheelchair_access=True)),
+            childcare=Count("pk", filter=Q(needs_childcare=True)),
+        )
+        interpretation = (
+            self.exclude(needs_interpretation="")
+            .order_by("needs_interpretation")
+            .values_list("needs_interpretation")
+            .annotate(parties=Count("pk"), people=Sum("party_size"))
+        )
+        return {**totals, "interpretation": list(interpretation)}
+
+    def personal_data_expired(self, *, days, now=None):
+        """RSVPs still holding a name, email or note whose meeting ended more than `days` ago."""
+        cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+        return self.filter(meeting__ends_at__lt=cutoff, personal_data_erased_at__isnull=True)
+
+    def erase_personal_data(self, now=None):
+        """Blank name, email and note; keep party size, status and needs for the counts.
+
+        The token hash is replaced too, so the old private link finds nothing.
+        Returns the number of RSVPs erased.
+        """
+        return self.update(
+            first_name="",
+            email="",
+            note="",
+            submission_key=None,
+            token_hash=Concat(Value("erased:"), Cast("pk", output_field=models.CharField())),
+            personal_data_erased_at=now or timezone.now(),
+        )
+
+
+class Rsvp(models.Model):
+    """One party's answer to one meeting.
+
+    Deliberately minimal: no IP address, nationality, immigration status, home address
+    or ID is ever stored. Name, email and note are optional and erased after the meeting.
+    """
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("Waitlisted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), related_name="rsvps", on_delete=models.PROTECT
+    )
+    party_size = models.PositiveSmallIntegerField(
+        _("party size"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PARTY_SIZE)],
+        help_text=_("How many people are coming, including children."),
+    )
+    first_name = models.CharField(_("first name or nickname"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=language_choices, default="en"
+    )
+    needs_interpretation = models.CharField(
+        _("needs interpretation into"),
+        max_length=10,
+        choices=language_choices,
+        blank=True,
+    )
+    needs_wheelchair_access = models.BooleanField(_("needs wheelchair access"), default=False)
+    needs_childcare = models.BooleanField(_("needs childcare"), default=False)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.CONFIRMED
+    )
+    token_hash = models.CharField(
+        _("manage token hash"),
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "SHA-256 of the private manage link's token; the token itself is never stored."
+        ),
+    )
+    submission_key = models.UUIDField(
+        _("form submission key"),
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "The one-time key of the form that made or last changed this RSVP, "
+            "so a form sent twice (a double click) changes nothing the second time."
+        ),
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    personal_data_erased_at = models.DateTimeField(
+        _("personal data erased at"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RsvpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("RSVP")
+        verbose_name_plural = _("RSVPs")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(party_size__gte=1, party_size__lte=MAX_PARTY_SIZE),
+                name="rsvp_party_size_in_range",
+            ),
+            models.UniqueConstraint(
+                "meeting",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="rsvp_one_per_email_per_meeting",
+            ),
+        ]
+        indexes = [
+            # Seat counts and the waitlist order read only this index's columns.
+            models.Index(
+                fields=["meeting", "status", "created_at"], name="rsvp_meeting_status_created"
+            ),
+        ]
+
+    def __str__(self):
+        name = self.first_name or _("Anonymous")
+        return f"{name} ({self.party_size}) — {self.meeting}"
+
+    @property
+    def is_confirmed(self):
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def is_waitlisted(self):
+        return self.status == self.Status.WAITLISTED
+
+    @property
+    def is_cancelled(self):
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def waitlist_place(self):
+        """1 for the first party in line; None when not waitlisted."""
+        if not self.is_waitlisted:
+            return None
+        ahead = (
+            Rsvp.objects.filter(meeting_id=self.meeting_id)
+            .waitlisted()
+            .filter(
+                Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
+            )
+        )
+        return ahead.count() + 1
+
+
+def hash_token(token):
+    """SHA-256 hex of a manage token: the only form of it the database keeps."""
+    return hashlib.sha256(token.encode()).hexdigest()

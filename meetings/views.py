@@ -1,0 +1,401 @@
+"""Public pages: thin views over QuerySet methods, forms and services."""
+
+import hmac
+import re
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import connection
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+)
+from django.utils.http import http_date, quote_etag
+from django.utils.translation import gettext
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+from django.views.generic import DetailView, ListView
+
+from meetings import feeds, services
+from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue, hash_token
+from meetings.ratelimit import is_rate_limited
+from meetings.services import (
+    RsvpError,
+    RsvpOutcome,
+    cancel_rsvp,
+    check_open,
+    create_rsvp,
+    update_rsvp,
+)
+
+
+@require_safe
+def home(request):
+    """Send visitors to the listing in their language: cookie, then Accept-Language, else English."""
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        return HttpResponseRedirect(reverse("meetings:meeting-list"))
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+class MeetingListView(ListView):
+    """Upcoming published meetings, soonest first, grouped by day in the template."""
+
+    template_name = "meetings/meeting_list.html"
+    context_object_name = "meetings"
+    paginate_by = 20
+    past = False
+
+    def get_queryset(self):
+        self.venues = list(Venue.objects.order_by("name"))
+        self.filter_form = MeetingFilterForm(self.request.GET or None, venues=self.venues)
+        meetings = Meeting.objects.published().for_listing()
+        meetings = meetings.past() if self.past else meetings.upcoming()
+        return self.filter_form.filter(meetings)
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number past the end or not a number shows the last or first page, never a 404.
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter_form=self.filter_form,
+            past=self.past,
+            page_query=query.urlencode(),
+        )
+        return context
+
+
+class PastMeetingListView(MeetingListView):
+    past = True
+
+
+class MeetingDetailView(DetailView):
+    template_name = "meetings/meeting_detail.html"
+    context_object_name = "meeting"
+
+    def get_queryset(self):
+        meetings = Meeting.objects.for_listing()
+        if self.request.user.is_staff:
+            # Staff may preview drafts; the page says it is a draft.
+            return meetings
+        return meetings.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        meeting = self.object
+        series_meetings = []
+        if meeting.series_id:
+            series_meetings = (
+                Meeting.objects.published()
+                .for_listing()
+                .filter(series_id=meeting.series_id)
+                .exclude(pk=meeting.pk)
+                .order_by("starts_at", "pk")
+            )
+        context["series_meetings"] = series_meetings
+        if meeting.is_taking_rsvps and "rsvp_form" not in context:
+            context["rsvp_form"] = RsvpForm(meeting=meeting)
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if "rsvp_form" in context:
+            # The form's one-time key is for this visitor alone: no shared cache may keep it.
+            add_never_cache_headers(response)
+        return response
+
+
+class VenueDetailView(DetailView):
+    model = Venue
+    template_name = "meetings/venue_detail.html"
+    context_object_name = "venue"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        meetings = Meeting.objects.published().for_listing().filter(venue=self.object)
+        context["upcoming_meetings"] = meetings.upcoming()
+        context["past_meetings"] = meetings.past()[:10]
+        return context
+
+
+class SeriesDetailView(DetailView):
+    model = MeetingSeries
+    template_name = "meetings/series_detail.html"
+    context_object_name = "series"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        meetings = Meeting.objects.published().for_listing().filter(series=self.object)
+        context["upcoming_meetings"] = meetings.upcoming()
+        context["past_meetings"] = meetings.past()
+        return context
+
+
+def redirect_to_listing(request):
+    return HttpResponseRedirect(reverse("meetings:meeting-list"))
+
+
+# RSVPs: POST, redirect, GET. ---------------------------------------------------------------
+# The services hold the seat rules; these views only validate, call them and show the result.
+
+# secrets.token_urlsafe(32) and the derived form tokens: 43 URL-safe base64 characters.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def too_many_requests(request):
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = str(settings.RSVP_RATE_LIMIT[1])
+    return response
+
+
+def rsvp_refused(request, meeting, error, *, status=409):
+    """The meeting no longer takes this change: say why, plainly, with a 4xx."""
+    context = {"meeting": meeting, "message": error.message, "code": error.code}
+    return render(request, "meetings/rsvp_closed.html", context, status=status)
+
+
+def _rsvp_for_token(token):
+    """The RSVP behind a private link, or None for anything unknown, malformed or erased."""
+    if not TOKEN_PATTERN.fullmatch(token):
+        return None
+    rsvp = Rsvp.objects.by_token(token).first()
+    # The index lookup is on the hash, which tells nothing about the token; the final
+    # comparison is constant-time all the same.
+    if rsvp is None or not hmac.compare_digest(rsvp.token_hash, hash_token(token)):
+        return None
+    return rsvp
+
+
+def _rsvp_not_found(request):
+    return render(request, "meetings/rsvp_not_found.html", status=404)
+
+
+def _private(response):
+    """Pages behind the private link: never cached, never indexed, the link never sent on."""
+    add_never_cache_headers(response)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def rsvp_create(request, slug):
+    if request.method != "POST":
+        # E.g. the language switcher on a form sent back with errors.
+        return redirect("meetings:meeting-detail", slug=slug)
+    if is_rate_limited(request):
+        return too_many_requests(request)
+    meetings = Meeting.objects.for_listing()
+    if not request.user.is_staff:
+        meetings = meetings.published()
+    meeting = get_object_or_404(meetings, slug=slug)
+    try:
+        check_open(meeting)
+    except RsvpError as error:
+        return rsvp_refused(request, meeting, error)
+    form = RsvpForm(request.POST, meeting=meeting)
+    if not form.is_valid():
+        return _meeting_page_with_form(request, meeting, form, status=400)
+    try:
+        result = create_rsvp(meeting=meeting, **form.rsvp_details())
+    except RsvpError as error:
+        if error.code == "not_enough_seats":
+            form.add_error("party_size", error.message)
+            return _meeting_page_with_form(request, meeting, form, status=409)
+        return rsvp_refused(request, meeting, error)
+    if result.token is None:
+        return redirect("meetings:rsvp-sent", slug=meeting.slug)
+    if result.outcome == RsvpOutcome.ALREADY_SENT:
+        messages.info(request, gettext("You had already sent this form. Here is your RSVP."))
+    else:
+        messages.success(request, gettext("Thank you. Your RSVP is saved."))
+    return redirect("meetings:rsvp-manage", token=result.token)
+
+
+def _meeting_page_with_form(request, meeting, form, *, status):
+    view = MeetingDetailView()
+    view.setup(request, slug=meeting.slug)
+    view.object = meeting
+    context = view.get_context_data(object=meeting, rsvp_form=form)
+    response = render(request, view.template_name, context, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_safe
+def rsvp_sent(request, slug):
+    """After an RSVP with an email that was already on the list: the link went by email only."""
+    meeting = get_object_or_404(Meeting.objects.published().select_related("venue"), slug=slug)
+    return render(request, "meetings/rsvp_sent.html", {"meeting": meeting})
+
+
+@require_safe
+def rsvp_manage(request, token):
+    """See an RSVP through its private link. Opening it never changes anything."""
+    rsvp = _rsvp_for_token(token)
+    if rsvp is None:
+        return _rsvp_not_found(request)
+    return _private(_manage_page(request, rsvp, token))
+
+
+def _manage_page(request, rsvp, token, *, form=None, status=200):
+    meeting = rsvp.meeting
+    can_change = not rsvp.is_cancelled and meeting.is_taking_rsvps
+    if form is None and can_change:
+        form = RsvpChangeForm(
+            meeting=meeting,
+            initial={name: getattr(rsvp, name) for name in RsvpChangeForm.base_fields},
+        )
+    context = {
+        "rsvp": rsvp,
+        "meeting": meeting,
+        "token": token,
+        "manage_url": services.manage_url(token),
+        "change_form": form if can_change else None,
+        "can_cancel": not rsvp.is_cancelled and meeting.starts_at > timezone.now(),
+    }
+    return render(request, "meetings/rsvp_manage.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def rsvp_change(request, token):
+    if request.method != "POST":
+        return redirect("meetings:rsvp-manage", token=token)
+    if is_rate_limited(request):
+        return too_many_requests(request)
+    rsvp = _rsvp_for_token(token)
+    if rsvp is None:
+        return _rsvp_not_found(request)
+    form = RsvpChangeForm(request.POST, meeting=rsvp.meeting)
+    if not form.is_valid():
+        return _private(_manage_page(request, rsvp, token, form=form, status=400))
+    try:
+        update_rsvp(rsvp=rsvp, **form.rsvp_details())
+    except RsvpError as error:
+        if error.code == "not_enough_seats":
+            form.add_error("party_size", error.message)
+            return _private(_manage_page(request, rsvp, token, form=form, status=409))
+        return _private(rsvp_refused(request, rsvp.meeting, error))
+    messages.success(request, gettext("Your changes are saved."))
+    return redirect("meetings:rsvp-manage", token=token)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def rsvp_cancel(request, token):
+    if request.method != "POST":
+        return redirect("meetings:rsvp-manage", token=token)
+    if is_rate_limited(request):
+        return too_many_requests(request)
+    rsvp = _rsvp_for_token(token)
+    if rsvp is None:
+        return _rsvp_not_found(request)
+    try:
+        cancel_rsvp(rsvp=rsvp)
+    except RsvpError as error:
+        return _private(rsvp_refused(request, rsvp.meeting, error))
+    messages.success(request, gettext("Your RSVP is cancelled. Thank you for letting us know."))
+    return redirect("meetings:rsvp-manage", token=token)
+
+
+@require_safe
+def privacy(request):
+    return render(
+        request, "meetings/privacy.html", {"retention_days": settings.RSVP_RETENTION_DAYS}
+    )
+
+
+# ---------------------------------------------------------------------------
+# Calendar feeds and calendar files (iCalendar), and the Atom feed.
+# The builders live in meetings/feeds.py; these views pick meetings and speak HTTP.
+# ---------------------------------------------------------------------------
+
+# Short, so a fix reaches subscribers soon; conditional requests make refetching cheap.
+FEED_MAX_AGE = 15 * 60
+ICALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def _calendar_response(request, meetings, *, feed=None, filename=None):
+    """The calendar of `meetings`, or 304 when the client's copy is current.
+
+    The ETag and Last-Modified come from one aggregate query (feeds.feed_fingerprint),
+    so a conditional request is answered without building the calendar. With a
+    `filename` (one meeting's file) no meeting at all means 404.
+    """
+    options = feed.calendar_options if feed else {}
+    etag, last_modified, count = feeds.feed_fingerprint(meetings, extra=options.values())
+    if filename and not count:
+        raise Http404(gettext("No meeting found at this address."))
+    timestamp = int(last_modified.timestamp()) if last_modified else None
+    response = get_conditional_response(request, etag=quote_etag(etag), last_modified=timestamp)
+    if response is None:
+        body = feeds.feed_bytes(
+            feeds.feed_meetings(meetings.order_by("starts_at", "pk")), **options
+        )
+        response = HttpResponse(body, content_type=ICALENDAR_CONTENT_TYPE)
+        if filename:
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["ETag"] = quote_etag(etag)
+    if timestamp is not None:
+        response.headers["Last-Modified"] = http_date(timestamp)
+    patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
+    return response
+
+
+@require_safe
+def meetings_feed(request):
+    """Every published meeting, from 90 days ago onward."""
+    return _calendar_response(request, feeds.calendar_meetings(), feed=feeds.CalendarFeed.for_all())
+
+
+@require_safe
+def venue_feed(request, slug):
+    venue = get_object_or_404(Venue, slug=slug)
+    meetings = feeds.calendar_meetings().filter(venue=venue)
+    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_venue(venue))
+
+
+@require_safe
+def series_feed(request, slug):
+    series = get_object_or_404(MeetingSeries, slug=slug)
+    meetings = feeds.calendar_meetings().filter(series=series)
+    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_series(series))
+
+
+@require_safe
+def language_feed(request, code):
+    """Meetings held in the language or interpreted into it."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404(gettext("No meetings are held in that language."))
+    meetings = feeds.calendar_meetings().in_language(code)
+    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_language(code))
+
+
+@require_safe
+def meeting_ics(request, slug):
+    """One meeting's calendar file to download, cancelled ones included (never drafts)."""
+    meetings = Meeting.objects.published().filter(slug=slug)
+    return _calendar_response(request, meetings, filename=f"{slug}.ics")
+
+
+announcements_feed = require_safe(
+    cache_control(public=True, max_age=FEED_MAX_AGE)(feeds.AnnouncementsFeed())
+)

@@ -1,0 +1,185 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from meetings.models import Meeting, Rsvp
+from tests.factories import MeetingFactory, MeetingSeriesFactory, RsvpFactory, VenueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_is_titled_for_the_outreach_site(admin_client):
+    content = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert "Police Community Outreach: staff" in content
+    assert "Django administration" not in content
+
+
+def test_meeting_list_shows_seats_taken_of_capacity_and_waitlist(admin_client):
+    meeting = MeetingFactory(title="Town hall", capacity=10)
+    RsvpFactory(meeting=meeting, party_size=4)
+    RsvpFactory(meeting=meeting, party_size=3)
+    RsvpFactory(meeting=meeting, party_size=5, status=Rsvp.Status.WAITLISTED)
+
+    content = admin_client.get(reverse("admin:meetings_meeting_changelist")).content.decode()
+
+    assert "7 / 10" in content
+    assert '<td class="field-waitlist">1</td>' in content
+
+
+def test_meeting_list_shows_local_start_time(admin_client):
+    meeting = MeetingFactory()
+
+    content = admin_client.get(reverse("admin:meetings_meeting_changelist")).content.decode()
+
+    assert meeting.local_starts_at.strftime("%Y-%m-%d %H:%M") in content
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status__exact": "published"},
+        {"when": "upcoming"},
+        {"when": "past"},
+        {"q": "hall"},
+    ],
+)
+def test_meeting_list_filters_and_search_work(admin_client, params):
+    MeetingFactory(title="Town hall", series=MeetingSeriesFactory())
+
+    response = admin_client.get(reverse("admin:meetings_meeting_changelist"), params)
+
+    assert response.status_code == 200
+
+
+def test_meeting_list_query_count_does_not_grow(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            admin_client.get(reverse("admin:meetings_meeting_changelist"))
+        return len(queries)
+
+    for _ in range(5):
+        MeetingFactory(capacity=5)
+    small = count_queries()
+    for _ in range(45):
+        MeetingFactory(capacity=5, venue=VenueFactory())
+
+    assert count_queries() == small
+
+
+def test_publish_action_publishes_drafts(admin_client):
+    draft = MeetingFactory(status=Meeting.Status.DRAFT, published_at=None)
+
+    admin_client.post(
+        reverse("admin:meetings_meeting_changelist"),
+        {"action": "publish_meetings", "_selected_action": [draft.pk]},
+    )
+
+    draft.refresh_from_db()
+    assert draft.status == Meeting.Status.PUBLISHED
+    assert draft.published_at is not None
+
+
+def test_cancel_action_cancels_and_raises_sequence(admin_client):
+    meeting = MeetingFactory()
+
+    admin_client.post(
+        reverse("admin:meetings_meeting_changelist"),
+        {"action": "cancel_meetings", "_selected_action": [meeting.pk]},
+    )
+
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CANCELLED
+    assert meeting.sequence == 1
+
+
+def test_meeting_change_page_shows_its_rsvps(admin_client):
+    meeting = MeetingFactory()
+    RsvpFactory(meeting=meeting, first_name="Rosa", needs_childcare=True)
+
+    content = admin_client.get(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    ).content.decode()
+
+    assert "Rosa" in content
+    assert "childcare" in content
+
+
+def test_meeting_change_page_has_a_tab_per_language(admin_client):
+    meeting = MeetingFactory()
+
+    content = admin_client.get(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    ).content.decode()
+
+    for code in ("en", "es", "vi"):
+        assert f'name="title_{code}"' in content
+
+
+@pytest.mark.parametrize(
+    "name", ["meetings_meeting_add", "meetings_venue_add", "meetings_meetingseries_add"]
+)
+def test_admin_pages_load_nothing_from_third_parties(admin_client, name):
+    content = admin_client.get(reverse(f"admin:{name}")).content.decode()
+
+    sources = re.findall(r'(?:src|href)="((?:https?:)?//[^"]+)"', content)
+    assert sources == []
+
+
+def test_staff_can_add_a_meeting(admin_client):
+    venue = VenueFactory()
+
+    response = admin_client.post(
+        reverse("admin:meetings_meeting_add"),
+        {
+            "title_en": "Town hall",
+            "slug": "town-hall",
+            "status": "published",
+            "venue": venue.pk,
+            "starts_at_0": "2099-02-12",
+            "starts_at_1": "18:30",
+            "ends_at_0": "2099-02-12",
+            "ends_at_1": "20:00",
+            "language": "es",
+            "interpretation_languages": ["en", "vi"],
+            "rsvp_enabled": "on",
+            "capacity": "40",
+            "rsvps-TOTAL_FORMS": "0",
+            "rsvps-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    meeting = Meeting.objects.get(slug="town-hall")
+    assert meeting.interpretation_languages == ["en", "vi"]
+    assert meeting.published_at is not None
+    assert meeting.local_starts_at.hour == 18
+
+
+def test_staff_get_a_clear_error_for_a_meeting_ending_before_it_starts(admin_client):
+    venue = VenueFactory()
+
+    response = admin_client.post(
+        reverse("admin:meetings_meeting_add"),
+        {
+            "title_en": "Town hall",
+            "slug": "town-hall",
+            "status": "draft",
+            "venue": venue.pk,
+            "starts_at_0": "2099-02-12",
+            "starts_at_1": "18:30",
+            "ends_at_0": "2099-02-12",
+            "ends_at_1": "17:00",
+            "language": "en",
+            "rsvps-TOTAL_FORMS": "0",
+            "rsvps-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "The meeting must end after it starts." in response.content.decode()
+    assert not Meeting.objects.exists()

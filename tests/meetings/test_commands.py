@@ -1,0 +1,107 @@
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Q
+from django.utils import timezone
+
+from meetings.models import Meeting, Rsvp
+from tests.factories import MeetingFactory, RsvpFactory
+
+pytestmark = pytest.mark.django_db
+
+PERSONAL = {"first_name": "Rosa", "email": "rosa@example.org", "note": "Two kids"}
+
+
+def ended_meeting(days_ago):
+    ends = timezone.now() - dt.timedelta(days=days_ago)
+    return MeetingFactory(starts_at=ends - dt.timedelta(hours=2), ends_at=ends, capacity=10)
+
+
+def purge(*args):
+    out = io.StringIO()
+    call_command("purge_rsvp_personal_data", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_purge_leaves_no_personal_field_of_old_rsvps():
+    meeting = ended_meeting(days_ago=31)
+    RsvpFactory(meeting=meeting, **PERSONAL)
+    RsvpFactory(meeting=meeting, status=Rsvp.Status.WAITLISTED, **PERSONAL | {"email": "b@x.org"})
+
+    purge()
+
+    assert not Rsvp.objects.filter(~Q(first_name="") | ~Q(email="") | ~Q(note="")).exists()
+    assert not Rsvp.objects.filter(personal_data_erased_at=None).exists()
+    assert not Rsvp.objects.exclude(submission_key=None).exists()
+
+
+def test_purge_keeps_the_counts():
+    meeting = ended_meeting(days_ago=31)
+    RsvpFactory(meeting=meeting, party_size=3, needs_childcare=True, **PERSONAL)
+    RsvpFactory(meeting=meeting, party_size=2, status=Rsvp.Status.WAITLISTED)
+    before = Meeting.objects.with_seat_counts().get(pk=meeting.pk).seat_counts
+    needs_before = Rsvp.objects.filter(meeting=meeting).needs_summary()
+
+    purge()
+
+    assert Meeting.objects.with_seat_counts().get(pk=meeting.pk).seat_counts == before == (3, 1)
+    assert Rsvp.objects.filter(meeting=meeting).needs_summary() == needs_before
+
+
+def test_purge_keeps_rsvps_of_recent_and_upcoming_meetings(settings):
+    settings.RSVP_RETENTION_DAYS = 30
+    recent = RsvpFactory(meeting=ended_meeting(days_ago=29), **PERSONAL)
+    upcoming = RsvpFactory(**PERSONAL | {"email": "u@example.org"})
+
+    purge()
+
+    recent.refresh_from_db()
+    upcoming.refresh_from_db()
+    assert (recent.first_name, upcoming.first_name) == ("Rosa", "Rosa")
+
+
+def test_purge_follows_the_retention_setting(settings):
+    settings.RSVP_RETENTION_DAYS = 7
+    rsvp = RsvpFactory(meeting=ended_meeting(days_ago=8), **PERSONAL)
+
+    output = purge()
+
+    rsvp.refresh_from_db()
+    assert rsvp.email == ""
+    assert output.strip() == (
+        "Erased the personal data of 1 RSVP(s) of meetings that ended more than 7 day(s) ago."
+    )
+
+
+def test_purge_twice_changes_nothing_the_second_time():
+    RsvpFactory(meeting=ended_meeting(days_ago=40), **PERSONAL)
+    purge()
+    after_first = list(Rsvp.objects.values())
+
+    output = purge()
+
+    assert list(Rsvp.objects.values()) == after_first
+    assert "Erased the personal data of 0 RSVP(s)" in output
+
+
+def test_purge_dry_run_changes_nothing():
+    rsvp = RsvpFactory(meeting=ended_meeting(days_ago=40), **PERSONAL)
+
+    output = purge("--dry-run")
+
+    rsvp.refresh_from_db()
+    assert rsvp.email == PERSONAL["email"]
+    assert output.startswith("Would erase the personal data of 1 RSVP(s)")
+
+
+def test_load_demo_rsvps_follow_the_capacity_rules_and_rerun_changes_nothing():
+    call_command("load_demo", stdout=io.StringIO())
+    first = list(Rsvp.objects.order_by("pk").values())
+
+    call_command("load_demo", stdout=io.StringIO())
+
+    assert list(Rsvp.objects.order_by("pk").values()) == first
+    meeting = Meeting.objects.with_seat_counts().get(slug="pleasant-grove-small-group")
+    assert meeting.seat_counts == (12, 2)

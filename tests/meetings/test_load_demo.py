@@ -1,0 +1,97 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.forms.models import model_to_dict
+
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    rows = {}
+    for model in (Venue, MeetingSeries, Meeting, Rsvp):
+        for obj in model.objects.order_by("pk"):
+            data = model_to_dict(obj)
+            data["updated_at"] = getattr(obj, "updated_at", None)
+            data["sequence"] = getattr(obj, "sequence", None)
+            rows[(model.__name__, obj.pk)] = data
+    return rows
+
+
+def local_dates():
+    return [m.local_starts_at.date() for m in Meeting.objects.order_by("starts_at")]
+
+
+def test_load_demo_twice_changes_nothing():
+    call_command("load_demo")
+    first = snapshot()
+
+    call_command("load_demo")
+
+    assert snapshot() == first
+
+
+@time_machine.travel(dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC))  # a Tuesday
+def test_load_demo_starts_on_the_coming_wednesday():
+    call_command("load_demo")
+
+    dates = local_dates()
+    assert dates[0] == dt.date(2026, 11, 25)
+    assert dates[0].weekday() == 2
+    assert dates[-1] == dt.date(2026, 12, 3)
+
+
+def test_load_demo_as_recorded_uses_the_real_dates():
+    call_command("load_demo", "--as-recorded")
+
+    dates = local_dates()
+    assert dates[0] == dt.date(2025, 2, 12)
+    assert dates[-1] == dt.date(2025, 2, 20)
+    assert len(dates) >= 5
+
+
+def test_load_demo_first_session_is_at_the_church_in_spanish_with_the_chief():
+    call_command("load_demo", "--as-recorded")
+
+    first = Meeting.objects.order_by("starts_at").select_related("venue").first()
+    assert "Familia Bethel Internacional" in first.venue.name_en
+    assert first.language == "es"
+    assert first.host_en == "Interim Chief of Police"
+    assert first.local_starts_at.hour >= 17  # an evening session
+
+
+def test_load_demo_mixes_spanish_and_interpreted_english_sessions():
+    call_command("load_demo")
+
+    meetings = Meeting.objects.published()
+    assert meetings.filter(language="es").count() >= 2
+    assert meetings.filter(language="en", interpretation_languages__icontains='"es"').exists()
+
+
+def test_load_demo_has_one_full_meeting_with_a_waitlist():
+    call_command("load_demo")
+
+    full = [m for m in Meeting.objects.with_seat_counts() if m.is_full]
+    assert len(full) == 1
+    assert full[0].waitlist_count > 0
+
+
+def test_load_demo_texts_exist_in_english_and_spanish():
+    call_command("load_demo")
+
+    for meeting in Meeting.objects.all():
+        assert meeting.title_en and meeting.title_es
+        assert meeting.summary_en and meeting.summary_es
+    for venue in Venue.objects.all():
+        assert venue.name_en and venue.name_es
+
+
+def test_load_demo_other_venues_are_clearly_samples():
+    call_command("load_demo")
+
+    others = Venue.objects.exclude(slug="familia-bethel-internacional")
+    assert others.count() >= 3
+    assert all("sample" in venue.name_en.lower() for venue in others)

@@ -1,0 +1,653 @@
+import datetime as dt
+import logging
+import smtplib
+import socket
+import threading
+import uuid
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connections, transaction
+from django.utils import timezone, translation
+
+from meetings.models import Meeting, Rsvp, hash_token
+from meetings.services import (
+    RsvpError,
+    RsvpOutcome,
+    cancel_meeting,
+    cancel_rsvp,
+    create_rsvp,
+    notify_meeting_changed,
+    promote_waitlist,
+    update_rsvp,
+)
+from tests.conftest import requires_postgres
+from tests.factories import MeetingFactory, RsvpFactory, VenueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def rsvp_for(meeting, party_size=1, **kwargs):
+    kwargs.setdefault("language", "en")
+    return create_rsvp(meeting=meeting, party_size=party_size, **kwargs)
+
+
+def statuses(meeting):
+    return list(meeting.rsvps.order_by("pk").values_list("party_size", "status"))
+
+
+CONFIRMED, WAITLISTED, CANCELLED = (
+    Rsvp.Status.CONFIRMED,
+    Rsvp.Status.WAITLISTED,
+    Rsvp.Status.CANCELLED,
+)
+
+
+# Capacity and the waitlist.
+
+
+def test_rsvp_that_fits_is_confirmed():
+    meeting = MeetingFactory(capacity=5)
+
+    result = rsvp_for(meeting, 5)
+
+    assert result.outcome == RsvpOutcome.CONFIRMED
+    assert result.rsvp.status == CONFIRMED
+
+
+def test_rsvp_over_capacity_is_waitlisted():
+    meeting = MeetingFactory(capacity=5)
+    rsvp_for(meeting, 4)
+
+    result = rsvp_for(meeting, 2)
+
+    assert result.outcome == RsvpOutcome.WAITLISTED
+    assert statuses(meeting) == [(4, CONFIRMED), (2, WAITLISTED)]
+
+
+def test_rsvp_without_capacity_is_always_confirmed():
+    meeting = MeetingFactory(capacity=None)
+
+    results = [rsvp_for(meeting, 10) for _ in range(30)]
+
+    assert {result.outcome for result in results} == {RsvpOutcome.CONFIRMED}
+
+
+def test_waitlist_place_follows_arrival_order():
+    meeting = MeetingFactory(capacity=1)
+    rsvp_for(meeting)
+
+    places = [rsvp_for(meeting).rsvp.waitlist_place for _ in range(3)]
+
+    assert places == [1, 2, 3]
+
+
+def test_cancel_promotes_the_first_waitlisted_party_that_fits():
+    meeting = MeetingFactory(capacity=4)
+    first = rsvp_for(meeting, 4).rsvp
+    rsvp_for(meeting, 2)
+    rsvp_for(meeting, 2)
+    rsvp_for(meeting, 1)
+
+    cancel_rsvp(rsvp=first)
+
+    assert statuses(meeting) == [(4, CANCELLED), (2, CONFIRMED), (2, CONFIRMED), (1, WAITLISTED)]
+
+
+def test_party_too_big_for_freed_seats_keeps_its_place_while_a_smaller_one_fits():
+    meeting = MeetingFactory(capacity=4)
+    two = rsvp_for(meeting, 2).rsvp
+    rsvp_for(meeting, 2)
+    big = rsvp_for(meeting, 3).rsvp
+    small = rsvp_for(meeting, 1).rsvp
+
+    cancel_rsvp(rsvp=two)
+
+    big.refresh_from_db()
+    small.refresh_from_db()
+    assert (big.status, big.waitlist_place) == (WAITLISTED, 1)
+    assert small.status == CONFIRMED
+
+
+def test_party_at_the_front_is_promoted_first_once_enough_seats_free():
+    meeting = MeetingFactory(capacity=4)
+    first = rsvp_for(meeting, 2).rsvp
+    second = rsvp_for(meeting, 2).rsvp
+    rsvp_for(meeting, 3)
+    rsvp_for(meeting, 1)
+    cancel_rsvp(rsvp=first)  # the 1 moves up; the 3 waits
+
+    cancel_rsvp(rsvp=second)
+
+    assert statuses(meeting) == [(2, CANCELLED), (2, CANCELLED), (3, CONFIRMED), (1, CONFIRMED)]
+
+
+def test_new_rsvp_that_fits_beside_a_waiting_big_party_is_confirmed():
+    meeting = MeetingFactory(capacity=4)
+    rsvp_for(meeting, 3)
+    rsvp_for(meeting, 3)
+
+    result = rsvp_for(meeting, 1)
+
+    assert result.outcome == RsvpOutcome.CONFIRMED
+
+
+def test_smaller_party_frees_seats_for_the_waitlist():
+    meeting = MeetingFactory(capacity=5)
+    first = rsvp_for(meeting, 5).rsvp
+    rsvp_for(meeting, 2)
+
+    update_rsvp(rsvp=first, party_size=3, language="en")
+
+    assert statuses(meeting) == [(3, CONFIRMED), (2, CONFIRMED)]
+
+
+def test_bigger_party_within_free_seats_stays_confirmed():
+    meeting = MeetingFactory(capacity=5)
+    first = rsvp_for(meeting, 2).rsvp
+
+    update_rsvp(rsvp=first, party_size=5, language="en")
+
+    assert statuses(meeting) == [(5, CONFIRMED)]
+
+
+def test_bigger_party_beyond_free_seats_is_refused_and_nothing_changes():
+    meeting = MeetingFactory(capacity=5)
+    first = rsvp_for(meeting, 2, first_name="Rosa").rsvp
+    rsvp_for(meeting, 2)
+
+    with pytest.raises(RsvpError) as raised:
+        update_rsvp(rsvp=first, party_size=4, language="es", first_name="Ana")
+
+    assert raised.value.code == "not_enough_seats"
+    first.refresh_from_db()
+    assert (first.party_size, first.language, first.first_name) == (2, "en", "Rosa")
+
+
+def test_waitlisted_party_that_changes_keeps_its_place():
+    meeting = MeetingFactory(capacity=1)
+    rsvp_for(meeting)
+    first_waiting = rsvp_for(meeting, 3).rsvp
+    rsvp_for(meeting, 2)
+
+    update_rsvp(rsvp=first_waiting, party_size=4, language="en", needs_childcare=True)
+
+    first_waiting.refresh_from_db()
+    assert (first_waiting.waitlist_place, first_waiting.needs_childcare) == (1, True)
+
+
+def test_raising_capacity_promotes_the_waitlist():
+    meeting = MeetingFactory(capacity=2)
+    rsvp_for(meeting, 2)
+    rsvp_for(meeting, 2)
+    rsvp_for(meeting, 3)
+    meeting.capacity = 6
+    meeting.save()
+
+    promoted = promote_waitlist(meeting=meeting)
+
+    assert [rsvp.party_size for rsvp in promoted] == [2]
+    assert statuses(meeting) == [(2, CONFIRMED), (2, CONFIRMED), (3, WAITLISTED)]
+
+
+def test_lowering_capacity_keeps_confirmed_seats_and_waitlists_newcomers():
+    meeting = MeetingFactory(capacity=10)
+    rsvp_for(meeting, 6)
+    meeting.capacity = 4
+    meeting.save()
+
+    result = rsvp_for(meeting, 1)
+
+    assert statuses(meeting) == [(6, CONFIRMED), (1, WAITLISTED)]
+    assert result.outcome == RsvpOutcome.WAITLISTED
+
+
+def test_waitlist_is_not_promoted_once_the_meeting_has_started():
+    meeting = MeetingFactory(capacity=1)
+    first = rsvp_for(meeting).rsvp
+    rsvp_for(meeting)
+
+    with time_machine.travel(meeting.starts_at + dt.timedelta(minutes=5)):
+        cancel_rsvp(rsvp=first, staff=True)
+
+    assert statuses(meeting) == [(1, CANCELLED), (1, WAITLISTED)]
+
+
+# When RSVPs are taken.
+
+
+@pytest.mark.parametrize(
+    "meeting_kwargs, code",
+    [
+        ({"status": Meeting.Status.CANCELLED}, "meeting_cancelled"),
+        ({"status": Meeting.Status.DRAFT}, "rsvps_closed"),
+        ({"rsvp_enabled": False}, "rsvps_closed"),
+        ({"rsvp_closes_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, "rsvps_closed"),
+        (
+            {
+                "starts_at": dt.datetime(2020, 1, 1, 18, tzinfo=dt.UTC),
+                "ends_at": dt.datetime(2020, 1, 1, 19, tzinfo=dt.UTC),
+            },
+            "rsvps_closed",
+        ),
+    ],
+)
+def test_rsvp_to_a_meeting_not_taking_rsvps_is_refused(meeting_kwargs, code):
+    meeting = MeetingFactory(**meeting_kwargs)
+
+    with pytest.raises(RsvpError) as raised:
+        rsvp_for(meeting)
+
+    assert raised.value.code == code
+    assert not Rsvp.objects.exists()
+
+
+def test_staff_may_add_an_rsvp_after_the_public_rsvps_close():
+    meeting = MeetingFactory(rsvp_closes_at=timezone.now() - dt.timedelta(hours=1))
+
+    result = rsvp_for(meeting, staff=True)
+
+    assert result.outcome == RsvpOutcome.CONFIRMED
+
+
+def test_staff_may_not_add_an_rsvp_to_a_cancelled_meeting():
+    meeting = MeetingFactory(status=Meeting.Status.CANCELLED)
+
+    with pytest.raises(RsvpError):
+        rsvp_for(meeting, staff=True)
+
+
+def test_public_cancel_after_the_meeting_started_is_refused():
+    meeting = MeetingFactory()
+    rsvp = rsvp_for(meeting).rsvp
+
+    with (
+        time_machine.travel(meeting.starts_at + dt.timedelta(minutes=1)),
+        pytest.raises(RsvpError) as raised,
+    ):
+        cancel_rsvp(rsvp=rsvp)
+
+    assert raised.value.code == "meeting_started"
+
+
+# Tokens, duplicates and cancelling.
+
+
+def test_only_the_token_hash_is_stored():
+    result = rsvp_for(MeetingFactory())
+
+    stored = Rsvp.objects.filter(pk=result.rsvp.pk).values().get()
+    assert stored["token_hash"] == hash_token(result.token)
+    assert result.token not in [str(value) for value in stored.values()]
+    assert len(result.token) >= 43  # 32 bytes from secrets, URL-safe base64
+
+
+def test_same_email_updates_the_first_rsvp_instead_of_adding_one():
+    meeting = MeetingFactory(capacity=10)
+    first = rsvp_for(meeting, 2, email="rosa@example.org", first_name="Rosa").rsvp
+
+    result = rsvp_for(meeting, 3, email="ROSA@example.org", needs_childcare=True)
+
+    assert result.outcome == RsvpOutcome.UPDATED
+    assert result.rsvp.pk == first.pk
+    assert Rsvp.objects.count() == 1
+    first.refresh_from_db()
+    assert (first.party_size, first.first_name, first.needs_childcare) == (3, "Rosa", True)
+
+
+def test_update_by_email_sends_the_new_link_to_the_address_only(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory()
+    first = rsvp_for(meeting, email="rosa@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = rsvp_for(meeting, email="rosa@example.org")
+
+    assert result.token is None
+    assert not Rsvp.objects.by_token(first.token).exists()  # the old link stops working
+    assert "/en/rsvp/" in mail.outbox[-1].body
+    assert mail.outbox[-1].to == ["rosa@example.org"]
+
+
+def test_same_form_sent_twice_makes_one_rsvp_with_the_same_link():
+    meeting = MeetingFactory()
+    key = uuid.uuid4()
+
+    first = rsvp_for(meeting, submission_key=key)
+    second = rsvp_for(meeting, 2, submission_key=key)
+
+    assert second.outcome == RsvpOutcome.ALREADY_SENT
+    assert (second.rsvp.pk, second.token) == (first.rsvp.pk, first.token)
+    assert statuses(meeting) == [(1, CONFIRMED)]
+
+
+def test_form_sent_twice_after_updating_by_email_does_not_reveal_the_link():
+    meeting = MeetingFactory()
+    rsvp_for(meeting, email="rosa@example.org")
+    key = uuid.uuid4()
+    rsvp_for(meeting, email="rosa@example.org", submission_key=key)
+
+    again = rsvp_for(meeting, email="rosa@example.org", submission_key=key)
+
+    assert (again.outcome, again.token) == (RsvpOutcome.ALREADY_SENT, None)
+
+
+def test_cancel_erases_name_email_and_note():
+    rsvp = rsvp_for(MeetingFactory(), first_name="Rosa", email="r@example.org", note="Hi").rsvp
+
+    cancel_rsvp(rsvp=rsvp)
+
+    rsvp.refresh_from_db()
+    assert (rsvp.status, rsvp.first_name, rsvp.email, rsvp.note) == (CANCELLED, "", "", "")
+
+
+def test_cancelling_twice_changes_nothing_the_second_time():
+    meeting = MeetingFactory(capacity=1)
+    rsvp = rsvp_for(meeting).rsvp
+    cancel_rsvp(rsvp=rsvp)
+    rsvp_for(meeting)
+
+    cancel_rsvp(rsvp=rsvp)
+
+    assert statuses(meeting) == [(1, CANCELLED), (1, CONFIRMED)]
+
+
+# Mail.
+
+
+def test_confirmation_is_emailed_after_commit_in_the_rsvp_language(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(title_en="Town hall", title_es="Asamblea")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = rsvp_for(meeting, 2, language="es", email="ana@example.org")
+
+    message = mail.outbox[0]
+    assert "Asamblea" in message.subject
+    with translation.override("es"):
+        assert f"/es/rsvp/{result.token}/" in message.body
+    local = meeting.local_starts_at
+    assert f"{local.day} de " in message.body  # Spanish date: "1 de diciembre de 2026"
+    assert message.alternatives[0].mimetype == "text/html"
+
+
+def test_confirmation_has_the_meeting_ics_attached(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rsvp_for(meeting, email="ana@example.org")
+
+    (attachment,) = mail.outbox[0].attachments
+    assert attachment.filename == "meeting.ics"
+    assert attachment.mimetype == "text/calendar"
+    assert f"UID:meeting-{meeting.pk}@outreach.example.org" in attachment.content
+
+
+def test_no_mail_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        rsvp_for(meeting, email="ana@example.org")
+        raise RuntimeError
+
+    assert mail.outbox == []
+    assert not Rsvp.objects.exists()
+
+
+def test_rsvp_without_email_sends_nothing(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        rsvp_for(MeetingFactory())
+
+    assert mail.outbox == []
+
+
+def test_mail_server_error_keeps_the_rsvp_and_logs_no_address(
+    django_capture_on_commit_callbacks, caplog
+):
+    meeting = MeetingFactory()
+    refused = smtplib.SMTPRecipientsRefused({"ana@example.org": (550, b"no")})
+
+    with (
+        mock.patch(
+            "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused
+        ),
+        caplog.at_level(logging.WARNING, logger="meetings.services"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        result = rsvp_for(meeting, email="ana@example.org")
+
+    assert Rsvp.objects.filter(pk=result.rsvp.pk, status=CONFIRMED).exists()
+    assert "SMTPRecipientsRefused" in caplog.text
+    assert "ana@example.org" not in caplog.text
+
+
+def test_hanging_mail_server_times_out_and_the_rsvp_stands(
+    settings, django_capture_on_commit_callbacks
+):
+    # A server that accepts connections and never says a word.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.getsockname()
+    settings.EMAIL_TIMEOUT = 1
+    meeting = MeetingFactory()
+    started = timezone.now()
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = rsvp_for(meeting, email="ana@example.org")
+    finally:
+        server.close()
+
+    assert (timezone.now() - started).total_seconds() < 5
+    assert Rsvp.objects.filter(pk=result.rsvp.pk).exists()
+
+
+def test_promoted_party_with_email_is_told(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory(capacity=1)
+    first = rsvp_for(meeting).rsvp
+    rsvp_for(meeting, email="waiting@example.org", language="es")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_rsvp(rsvp=first)
+
+    assert [message.to for message in mail.outbox] == [["waiting@example.org"]]
+    # Told in the language the RSVP was made in.
+    assert "confirmada" in mail.outbox[0].subject
+
+
+# Staff changes reach people.
+
+
+def test_cancelling_a_meeting_tells_each_rsvp_with_email_once(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(capacity=1)
+    RsvpFactory(meeting=meeting, email="a@example.org", language="es")
+    RsvpFactory(meeting=meeting, email="b@example.org", status=WAITLISTED)
+    RsvpFactory(meeting=meeting, email="")
+    RsvpFactory(meeting=meeting, email="gone@example.org", status=CANCELLED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        told = cancel_meeting(meeting=meeting, note="Storm warning.")
+
+    assert told == 2
+    assert sorted(message.to[0] for message in mail.outbox) == ["a@example.org", "b@example.org"]
+    assert all("STATUS:CANCELLED" in m.attachments[0].content for m in mail.outbox)
+    assert all("Storm warning." in m.body for m in mail.outbox)
+
+
+def test_new_time_tells_rsvps_with_the_updated_calendar(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    RsvpFactory(meeting=meeting, email="a@example.org")
+    before = Meeting.objects.get(pk=meeting.pk)
+    meeting.starts_at += dt.timedelta(hours=1)
+    meeting.ends_at += dt.timedelta(hours=1)
+    meeting.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_meeting_changed(meeting=meeting, before=before)
+
+    (message,) = mail.outbox
+    assert "new date or time" in message.body
+    assert "SEQUENCE:1" in message.attachments[0].content
+
+
+def test_new_venue_tells_rsvps(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    RsvpFactory(meeting=meeting, email="a@example.org")
+    before = Meeting.objects.get(pk=meeting.pk)
+    meeting.venue = VenueFactory(name="Library")
+    meeting.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_meeting_changed(meeting=meeting, before=before)
+
+    assert "moved to a new place" in mail.outbox[0].body
+    assert "Library" in mail.outbox[0].body
+
+
+def test_change_of_description_tells_nobody(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory()
+    RsvpFactory(meeting=meeting, email="a@example.org")
+    before = Meeting.objects.get(pk=meeting.pk)
+    meeting.description = "Bring questions."
+    meeting.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        told = notify_meeting_changed(meeting=meeting, before=before)
+
+    assert (told, mail.outbox) == (0, [])
+
+
+# Concurrency, on PostgreSQL: threads with their own connections race for the row lock.
+
+
+def run_in_threads(functions):
+    """Run the functions at once, each in its own thread and database connection."""
+    barrier = threading.Barrier(len(functions))
+    errors = []
+
+    def run(function):
+        try:
+            barrier.wait()
+            function()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(function,)) for function in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+# PostgreSQL allows 100 connections, shared with other test runs: 40 threads each send
+# 3 RSVPs, 120 racing RSVPs in all.
+THREADS, RSVPS_PER_THREAD = 40, 3
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rsvps_never_exceed_capacity_and_none_is_lost():
+    meeting = MeetingFactory(capacity=20)
+
+    def send_rsvps():
+        for _ in range(RSVPS_PER_THREAD):
+            rsvp_for(meeting, submission_key=uuid.uuid4())
+
+    errors = run_in_threads([send_rsvps] * THREADS)
+
+    assert errors == []
+    confirmed, waitlisted = Meeting.objects.with_seat_counts().get(pk=meeting.pk).seat_counts
+    assert confirmed == 20
+    assert waitlisted == THREADS * RSVPS_PER_THREAD - 20
+    assert Rsvp.objects.filter(meeting=meeting).count() == THREADS * RSVPS_PER_THREAD
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_mixed_party_sizes_never_exceed_capacity():
+    meeting = MeetingFactory(capacity=20)
+
+    def send_rsvps(size):
+        return lambda: [rsvp_for(meeting, size) for _ in range(RSVPS_PER_THREAD)]
+
+    errors = run_in_threads([send_rsvps(1 + n % 4) for n in range(THREADS)])
+
+    assert errors == []
+    confirmed = sum(
+        Rsvp.objects.filter(meeting=meeting).confirmed().values_list("party_size", flat=True)
+    )
+    waiting = Rsvp.objects.filter(meeting=meeting).waitlisted()
+    assert confirmed <= 20
+    # First fit: nobody waits who would fit in the seats left.
+    assert all(rsvp.party_size > 20 - confirmed for rsvp in waiting)
+    assert Rsvp.objects.filter(meeting=meeting).count() == THREADS * RSVPS_PER_THREAD
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_cancellations_racing_new_rsvps_keep_capacity_and_promote():
+    meeting = MeetingFactory(capacity=20)
+    confirmed = [rsvp_for(meeting).rsvp for _ in range(20)]
+    waiting = [rsvp_for(meeting).rsvp for _ in range(10)]
+    to_cancel = confirmed[:15] + waiting[:5]
+
+    def cancel(rsvp):
+        return lambda: cancel_rsvp(rsvp=rsvp)
+
+    def send():
+        rsvp_for(meeting)
+
+    errors = run_in_threads([cancel(rsvp) for rsvp in to_cancel] + [send] * 20)
+
+    assert errors == []
+    rsvps = Rsvp.objects.filter(meeting=meeting)
+    assert rsvps.count() == 30 + 20
+    assert rsvps.filter(status=CANCELLED).count() == 20
+    # 30 active parties of one for 20 seats: exactly 20 confirmed, the other 10 waiting.
+    assert Meeting.objects.with_seat_counts().get(pk=meeting.pk).seat_counts == (20, 10)
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_from_many_threads_makes_one_rsvp():
+    meeting = MeetingFactory(capacity=20)
+    key = uuid.uuid4()
+    tokens = []
+
+    def send():
+        tokens.append(rsvp_for(meeting, submission_key=key).token)
+
+    errors = run_in_threads([send] * 10)
+
+    assert errors == []
+    assert Rsvp.objects.filter(meeting=meeting).count() == 1
+    assert len(set(tokens)) == 1
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_email_from_many_threads_makes_one_rsvp():
+    meeting = MeetingFactory(capacity=20)
+
+    def send():
+        rsvp_for(meeting, email="rosa@example.org", submission_key=uuid.uuid4())
+
+    errors = run_in_threads([send] * 10)
+
+    assert errors == []
+    assert Rsvp.objects.filter(meeting=meeting).count() == 1

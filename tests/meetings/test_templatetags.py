@@ -1,0 +1,167 @@
+"""Dates, times and language links in the reader's language; notices for untranslated text."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.conf import settings
+from django.test import RequestFactory
+from django.utils import translation
+
+from meetings.templatetags.outreach import (
+    content_language,
+    language_links,
+    long_date,
+    medium_date,
+    short_time,
+    shows_fallback,
+    time_range,
+)
+from tests.factories import MeetingFactory, MeetingSeriesFactory, VenueFactory
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+# The first demo session: Wednesday 12 February 2025, 6:00 to 7:30 p.m. in Dallas.
+STARTS = dt.datetime(2025, 2, 12, 18, 0, tzinfo=CHICAGO)
+ENDS = dt.datetime(2025, 2, 12, 19, 30, tzinfo=CHICAGO)
+NNBSP = "\u202f"  # CLDR puts a narrow no-break space before AM/PM
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("en", "Wednesday, February 12, 2025"),
+        ("es", "miércoles, 12 de febrero de 2025"),
+        ("vi", "Thứ Tư, 12 tháng 2, 2025"),
+    ],
+)
+def test_long_date_is_written_for_the_language(code, expected):
+    with translation.override(code):
+        assert long_date(STARTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("en", "Feb 12, 2025"), ("es", "12 feb 2025"), ("vi", "12 thg 2, 2025")],
+)
+def test_medium_date_is_written_for_the_language(code, expected):
+    with translation.override(code):
+        assert medium_date(STARTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("en", f"6:00{NNBSP}PM"), ("es", f"6:00{NNBSP}p.m."), ("vi", "18:00")],
+)
+def test_short_time_is_written_for_the_language(code, expected):
+    with translation.override(code):
+        assert short_time(STARTS) == expected
+
+
+def test_short_time_uses_the_datetimes_own_time_zone():
+    in_los_angeles = STARTS.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles"))
+
+    with translation.override("es"):
+        assert short_time(in_los_angeles) == f"4:00{NNBSP}p.m."
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("es", f"6:00{NNBSP}p.m. – 7:30{NNBSP}p.m."),
+        ("vi", "18:00 – 19:30"),
+    ],
+)
+def test_time_range_is_written_for_the_language(code, expected):
+    with translation.override(code):
+        assert time_range(STARTS, ENDS) == expected
+
+
+def test_morning_time_in_spanish_says_a_m():
+    with translation.override("es"):
+        assert short_time(STARTS.replace(hour=10)) == f"10:00{NNBSP}a.m."
+
+
+# Which language a translated text shows in.
+
+
+def test_shows_fallback_when_the_readers_translation_is_empty():
+    meeting = MeetingFactory.build(description_en="Bring your questions.", description_es="")
+
+    with translation.override("es"):
+        assert shows_fallback(meeting, "description") is True
+
+
+def test_shows_fallback_is_false_when_translated():
+    meeting = MeetingFactory.build(description_en="Bring questions.", description_vi="Xin mời.")
+
+    with translation.override("vi"):
+        assert shows_fallback(meeting, "description") is False
+
+
+def test_shows_fallback_is_false_for_english_readers():
+    meeting = MeetingFactory.build(description_en="Bring your questions.")
+
+    with translation.override("en"):
+        assert shows_fallback(meeting, "description") is False
+
+
+def test_shows_fallback_is_false_when_there_is_no_text_at_all():
+    meeting = MeetingFactory.build(description_en="", description_es=None)
+
+    with translation.override("es"):
+        assert shows_fallback(meeting, "description") is False
+
+
+def test_content_language_names_the_language_shown():
+    series = MeetingSeriesFactory.build(title_en="Sessions", title_es="Sesiones", title_vi=None)
+
+    with translation.override("vi"):
+        shown = [content_language(series, "title")]
+    with translation.override("es"):
+        shown.append(content_language(series, "title"))
+
+    assert shown == ["en", "es"]
+
+
+def test_shows_fallback_works_for_venue_notes():
+    venue = VenueFactory.build(directions_notes_en="Bus 12.", directions_notes_vi="")
+
+    with translation.override("vi"):
+        assert shows_fallback(venue, "directions_notes") is True
+
+
+# Links to this page in the other languages.
+
+
+def links_for(path, code):
+    request = RequestFactory().get(path)
+    with translation.override(code):
+        return {link["code"]: link["url"] for link in language_links({"request": request})}
+
+
+@pytest.mark.django_db
+def test_language_links_keep_path_and_query_string():
+    links = links_for("/es/meetings/?language=vi&venue=area%3AOak+Cliff&page=2", "es")
+
+    assert links == {
+        code: f"/{code}/meetings/?language=vi&venue=area%3AOak+Cliff&page=2"
+        for code, _name in settings.LANGUAGES
+    }
+
+
+def test_language_links_on_a_missing_page_swap_the_prefix():
+    links = links_for("/vi/no-such-page/", "vi")
+
+    assert links == {code: f"/{code}/no-such-page/" for code, _name in settings.LANGUAGES}
+
+
+def test_language_links_name_each_language_in_itself():
+    request = RequestFactory().get("/es/meetings/")
+    with translation.override("es"):
+        names = {link["code"]: link["name"] for link in language_links({"request": request})}
+
+    assert {code: names[code] for code in ("en", "es", "vi")} == {
+        "en": "English",
+        "es": "Español",
+        "vi": "Tiếng Việt",
+    }

@@ -1,0 +1,98 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-production-like-secret-key-that-is-long-and-random-0123456789",
+    "ALLOWED_HOSTS": "outreach.example.org",
+    "SITE_URL": "https://outreach.example.org",
+    "DATABASE_URL": "sqlite:///:memory:",
+    # A developer's .env must not leak into what production would see.
+    "ENV_FILE": "/dev/null",
+}
+
+
+def run_manage(*args, env):
+    base = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    base.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_values():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"}
+    env["SECRET_KEY"] = ""
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_languages_are_english_spanish_vietnamese():
+    assert [code for code, _name in settings.LANGUAGES] == ["en", "es", "vi"]
+
+
+def test_default_time_zone_is_chicago():
+    assert settings.TIME_ZONE == "America/Chicago"
+
+
+def test_locale_middleware_runs_after_sessions_and_before_common():
+    middleware = settings.MIDDLEWARE
+    locale = middleware.index("django.middleware.locale.LocaleMiddleware")
+    assert middleware.index("django.contrib.sessions.middleware.SessionMiddleware") < locale
+    assert locale < middleware.index("django.middleware.common.CommonMiddleware")
+
+
+def test_email_timeout_is_set():
+    assert settings.EMAIL_TIMEOUT and settings.EMAIL_TIMEOUT <= 30
+
+
+def test_jquery_ui_for_the_translation_tabs_is_served_locally():
+    assert not settings.JQUERY_UI_URL.startswith(("http", "//"))
+    assert (ROOT / "static" / settings.JQUERY_UI_URL).is_file()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite settings")
+def test_sqlite_takes_the_write_lock_up_front():
+    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db
+def test_postgres_connections_have_a_statement_timeout():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (value,) = cursor.fetchone()
+
+    assert value not in ("0", "")
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    source = (ROOT / "outreach" / "settings.py").read_text()
+    import re
+
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
+    listed = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+
+    assert read - listed == set()

@@ -186,7 +186,12 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own defaults give "django" and "django.server" (runserver's request lines)
+    # handlers of their own, which would print every line twice and skip the redaction:
+    # send them to the one stdout handler instead.
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
     },
 }

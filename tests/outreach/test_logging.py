@@ -1,0 +1,54 @@
+"""A private RSVP link is a password: whatever logs a request path must not print it."""
+
+import io
+import logging
+
+import pytest
+
+TOKEN = "dq7UEN98UUsD10rxhaxKDwkqb6ahD9hYcWlJG3BHOg4"
+
+
+def handlers_reached_by(logger):
+    while logger:
+        yield from logger.handlers
+        logger = logger.parent if logger.propagate else None
+
+
+def printed_by(logger_name, message, *args):
+    """Everything the configured handlers print when `logger_name` logs the message."""
+    logger = logging.getLogger(logger_name)
+    # Exactly StreamHandler: pytest's own capturing handlers are subclasses.
+    handlers = [h for h in handlers_reached_by(logger) if type(h) is logging.StreamHandler]
+    assert handlers, f"{logger_name} logs nowhere"
+    stream = io.StringIO()
+    previous = [handler.setStream(stream) for handler in handlers]
+    try:
+        logger.warning(message, *args)
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            handler.setStream(old)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("logger_name", "message", "args"),
+    [
+        # runserver's request line
+        ("django.server", '"%s" %s %s', (f"GET /es/rsvp/{TOKEN}/ HTTP/1.1", "200", "7258")),
+        # Django's "Not Found: /vi/rsvp/<token>/" and friends
+        ("django.request", "Not Found: %s", (f"/vi/rsvp/{TOKEN}/",)),
+        ("meetings", f"Could not send mail for /en/rsvp/{TOKEN}/", ()),
+    ],
+)
+def test_rsvp_tokens_never_reach_the_log(logger_name, message, args):
+    printed = printed_by(logger_name, message, *args)
+
+    assert "/rsvp/[private]/" in printed
+    assert TOKEN not in printed
+
+
+def test_each_line_is_printed_once(settings):
+    settings.DEBUG = True  # Django's default console handler only prints with DEBUG on
+    printed = printed_by("django.request", "Not Found: %s", "/en/nowhere/")
+
+    assert printed.count("Not Found: /en/nowhere/") == 1

@@ -124,30 +124,35 @@ class MeetingDetailView(DetailView):
         return response
 
 
-class VenueDetailView(DetailView):
+class MeetingsOfMixin:
+    """A venue's or series' page: its published meetings, upcoming and past."""
+
+    meetings_field = ""  # the Meeting field pointing at this page's object
+    past_shown = None  # how many past meetings, newest first; None for all
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        meetings = (
+            Meeting.objects.published().for_listing().filter(**{self.meetings_field: self.object})
+        )
+        context["upcoming_meetings"] = meetings.upcoming()
+        context["past_meetings"] = meetings.past()[: self.past_shown]
+        return context
+
+
+class VenueDetailView(MeetingsOfMixin, DetailView):
     model = Venue
     template_name = "meetings/venue_detail.html"
     context_object_name = "venue"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        meetings = Meeting.objects.published().for_listing().filter(venue=self.object)
-        context["upcoming_meetings"] = meetings.upcoming()
-        context["past_meetings"] = meetings.past()[:10]
-        return context
+    meetings_field = "venue"
+    past_shown = 10  # a venue hosts meeting after meeting; a series ends
 
 
-class SeriesDetailView(DetailView):
+class SeriesDetailView(MeetingsOfMixin, DetailView):
     model = MeetingSeries
     template_name = "meetings/series_detail.html"
     context_object_name = "series"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        meetings = Meeting.objects.published().for_listing().filter(series=self.object)
-        context["upcoming_meetings"] = meetings.upcoming()
-        context["past_meetings"] = meetings.past()
-        return context
+    meetings_field = "series"
 
 
 def redirect_to_listing(request):

@@ -37,7 +37,54 @@ def default_time_zone():
     return settings.TIME_ZONE
 
 
-class Venue(models.Model):
+class CalendarStateMixin:
+    """Remembers, as loaded, the fields whose change a calendar app must be told about.
+
+    `CALENDAR_FIELDS` names them; translated ones (`TRANSLATED_CALENDAR_FIELDS`) count in
+    every language. `calendar_changed()` says whether any differs from the database now.
+    """
+
+    CALENDAR_FIELDS = ()
+    TRANSLATED_CALENDAR_FIELDS = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_calendar_state = instance._calendar_state()
+        return instance
+
+    def _calendar_state(self):
+        state = {}
+        for name in self.CALENDAR_FIELDS:
+            if name in self.TRANSLATED_CALENDAR_FIELDS:
+                for code, _name in settings.LANGUAGES:
+                    state[f"{name}_{code}"] = self.__dict__.get(f"{name}_{code}")
+            else:
+                state[name] = self.__dict__.get(name)
+        return state
+
+    def calendar_changed(self):
+        loaded = getattr(self, "_loaded_calendar_state", None)
+        return loaded is not None and loaded != self._calendar_state()
+
+    def remember_calendar_state(self):
+        self._loaded_calendar_state = self._calendar_state()
+
+
+class Venue(CalendarStateMixin, models.Model):
+    # What its meetings' LOCATION, GEO and times show: a change raises their `sequence`.
+    CALENDAR_FIELDS = (
+        "name",
+        "street_address",
+        "city",
+        "state",
+        "postal_code",
+        "latitude",
+        "longitude",
+        "time_zone",
+    )
+    TRANSLATED_CALENDAR_FIELDS = ("name",)
+
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(
         _("slug"), max_length=100, unique=True, help_text=_("The venue's address on the site.")
@@ -93,6 +140,15 @@ class Venue(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        changed = self.calendar_changed()
+        super().save(*args, **kwargs)
+        self.remember_calendar_state()
+        if changed:
+            # Google Calendar updates a known event only when its SEQUENCE rises; the new
+            # `updated_at` moves the feeds' Last-Modified too.
+            self.meetings.update(sequence=F("sequence") + 1, updated_at=timezone.now())
 
     def get_absolute_url(self):
         return reverse("meetings:venue-detail", kwargs={"slug": self.slug})
@@ -188,7 +244,7 @@ class MeetingQuerySet(models.QuerySet):
         return self.select_related("venue", "series").with_seat_counts()
 
 
-class Meeting(models.Model):
+class Meeting(CalendarStateMixin, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
@@ -196,6 +252,7 @@ class Meeting(models.Model):
 
     # Changes to these fields change what a calendar app shows, so they raise `sequence`.
     CALENDAR_FIELDS = ("starts_at", "ends_at", "venue_id", "status", "title", "summary")
+    TRANSLATED_CALENDAR_FIELDS = ("title", "summary")
 
     series = models.ForeignKey(
         MeetingSeries,
@@ -294,14 +351,13 @@ class Meeting(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        loaded = getattr(self, "_loaded_calendar_state", None)
-        if loaded is not None and loaded != self._calendar_state():
+        if self.calendar_changed():
             self.sequence += 1
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "sequence"}
         super().save(*args, **kwargs)
-        self._loaded_calendar_state = self._calendar_state()
+        self.remember_calendar_state()
 
     def get_absolute_url(self):
         return reverse("meetings:meeting-detail", kwargs={"slug": self.slug})
@@ -326,23 +382,6 @@ class Meeting(models.Model):
                 },
                 code="interpretation_into_own_language",
             )
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_calendar_state = instance._calendar_state()
-        return instance
-
-    def _calendar_state(self):
-        state = {}
-        for name in self.CALENDAR_FIELDS:
-            if name in ("title", "summary"):
-                for code, _name in settings.LANGUAGES:
-                    attr = f"{name}_{code}"
-                    state[attr] = self.__dict__.get(attr)
-            else:
-                state[name] = self.__dict__.get(name)
-        return state
 
     # Single-row facts.
 

@@ -17,7 +17,7 @@ from django.utils.http import http_date
 from icalendar import Calendar
 
 from meetings import feeds
-from meetings.models import Meeting
+from meetings.models import Meeting, Venue
 from tests.factories import MeetingFactory, MeetingSeriesFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
@@ -350,6 +350,35 @@ def test_feed_snapshots_keep_uids_and_raise_sequence_through_changes(client):
     assert after[uid(moved)].start == moved.starts_at.astimezone(CHICAGO)
     assert str(after[uid(cancelled)]["STATUS"]) == "CANCELLED"
     assert str(after[uid(kept)]["STATUS"]) == "CONFIRMED"
+
+
+def test_venue_address_edit_reaches_subscribers_of_its_meetings(client):
+    venue = VenueFactory(name="Library", street_address="1 Elm St")
+    here = MeetingFactory(venue=venue)
+    elsewhere = MeetingFactory()
+    before = events_by_uid(client.get(feed_url()).content)
+
+    venue = Venue.objects.get(pk=venue.pk)
+    venue.street_address = "200 Oak Ave"
+    venue.save()
+    after = events_by_uid(client.get(feed_url()).content)
+
+    assert "200 Oak Ave" in str(after[uid(here)]["LOCATION"])
+    assert after[uid(here)]["SEQUENCE"] > before[uid(here)]["SEQUENCE"]
+    assert after[uid(elsewhere)]["SEQUENCE"] == before[uid(elsewhere)]["SEQUENCE"]
+
+
+def test_venue_edit_that_calendars_do_not_show_keeps_sequence(client):
+    venue = VenueFactory(directions_notes="Park behind the church.")
+    meeting = MeetingFactory(venue=venue)
+    before = events_by_uid(client.get(feed_url()).content)[uid(meeting)]
+
+    venue = Venue.objects.get(pk=venue.pk)
+    venue.directions_notes = "Park on the street."
+    venue.save()
+    after = events_by_uid(client.get(feed_url()).content)[uid(meeting)]
+
+    assert after["SEQUENCE"] == before["SEQUENCE"]
 
 
 # --- Text: folding and escaping --------------------------------------------------------------

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone, translation
 
-from meetings.models import Meeting, Rsvp
+from meetings.models import Meeting, Rsvp, Venue
 from tests.factories import MeetingFactory, RsvpFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +202,25 @@ def test_directions_link_points_to_a_map_site_with_the_address():
     assert venue.full_address == "1 Main St, Dallas, TX 75201"
     assert venue.directions_url.startswith("https://www.openstreetmap.org/search?query=")
     assert "1+Main+St" in venue.directions_url
+
+
+def test_renaming_a_venue_in_any_language_raises_its_meetings_sequence():
+    meeting = MeetingFactory()
+    venue = Venue.objects.get(pk=meeting.venue_id)
+    before = Meeting.objects.get(pk=meeting.pk).updated_at
+
+    venue.name_vi = "Thư viện"
+    venue.save()
+
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    assert meeting.sequence == 1
+    assert meeting.updated_at > before  # the feeds' Last-Modified moves too
+
+
+def test_saving_an_unchanged_venue_keeps_its_meetings_sequence():
+    meeting = MeetingFactory()
+    venue = Venue.objects.get(pk=meeting.venue_id)
+
+    venue.save()
+
+    assert Meeting.objects.get(pk=meeting.pk).sequence == 0

@@ -48,7 +48,7 @@ from icalendar import (
 from modeltranslation.utils import resolution_order
 
 from meetings.models import Meeting, MeetingSeries, Venue
-from meetings.templatetags.outreach import long_date, time_range
+from meetings.templatetags.outreach import long_date, spoken_list, time_range
 
 # Feeds show meetings that started at most this many days ago, and everything after.
 FEED_PAST_DAYS = 90
@@ -162,7 +162,7 @@ class EventWriter:
         """'In Spanish · Interpretation into English', as the pages say it."""
         line = self.held_in.get(meeting.language) or meeting.language
         if meeting.interpretation_languages:
-            names = ", ".join(
+            names = spoken_list(
                 self.language_names.get(code, code) for code in meeting.interpretation_languages
             )
             line += " · " + self.interpretation % {"languages": names}

@@ -5,6 +5,7 @@ import json
 import unicodedata
 
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from django import template
 from django.conf import settings
 from django.urls import translate_url
@@ -118,6 +119,13 @@ def shows_fallback(obj, field):
 def absolute_url(context, path):
     """SITE_URL + path: canonical and alternate links, feeds and emails use the public address."""
     return settings.SITE_URL + path
+
+
+@register.filter
+def spoken_list(items):
+    """Items joined as the reader's language does: "English and Vietnamese", "inglés y
+    vietnamita", "tiếng Anh và tiếng Việt"."""
+    return format_list([str(item) for item in items], locale=babel_locale())
 
 
 @register.filter

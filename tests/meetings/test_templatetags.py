@@ -15,6 +15,7 @@ from meetings.templatetags.outreach import (
     medium_date,
     short_time,
     shows_fallback,
+    spoken_list,
     time_range,
 )
 from tests.factories import MeetingFactory, MeetingSeriesFactory, VenueFactory
@@ -165,3 +166,26 @@ def test_language_links_name_each_language_in_itself():
         "es": "Español",
         "vi": "Tiếng Việt",
     }
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("en", "Spanish, Vietnamese, and English"),
+        ("es", "Spanish, Vietnamese y English"),
+        ("vi", "Spanish, Vietnamese và English"),
+    ],
+)
+def test_lists_are_joined_the_way_each_language_joins_them(code, expected):
+    with translation.override(code):
+        assert spoken_list(["Spanish", "Vietnamese", "English"]) == expected
+
+
+@pytest.mark.django_db
+def test_meeting_page_lists_interpretation_languages_with_a_spanish_y(client):
+    meeting = MeetingFactory(language="en", interpretation_languages=["es", "vi"])
+
+    with translation.override("es"):
+        response = client.get(meeting.get_absolute_url())
+
+    assert "Con interpretación en español y vietnamita" in response.content.decode()

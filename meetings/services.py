@@ -24,6 +24,7 @@ import base64
 import copy
 import enum
 import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -437,7 +438,8 @@ def _render_email(kind, rsvp, *, token=None, **extra):
             **extra,
         }
         subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
-        text = render_to_string(f"emails/{kind}_body.txt", context)
+        # Template tags on lines of their own leave blank lines behind: one blank line at most.
+        text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}_body.txt", context))
         html = render_to_string(f"emails/{kind}_body.html", context)
         calendar = meeting_calendar_bytes(meeting)
     message = EmailMultiAlternatives(subject, text, to=[rsvp.email])

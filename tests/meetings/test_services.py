@@ -375,6 +375,18 @@ def test_confirmation_is_emailed_after_commit_in_the_rsvp_language(
     assert message.alternatives[0].mimetype == "text/html"
 
 
+@pytest.mark.parametrize("status", ["confirmed", "waitlisted"])
+def test_plain_text_emails_have_no_runs_of_blank_lines(django_capture_on_commit_callbacks, status):
+    meeting = MeetingFactory(capacity=1 if status == "waitlisted" else None)
+    if status == "waitlisted":
+        rsvp_for(meeting)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rsvp_for(meeting, first_name="Ana", email="ana@example.org")
+
+    assert "\n\n\n" not in mail.outbox[0].body
+
+
 def test_confirmation_has_the_meeting_ics_attached(django_capture_on_commit_callbacks):
     meeting = MeetingFactory()
 

@@ -168,6 +168,7 @@ if BEHIND_PROXY:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Logs go to stdout, where the process manager collects them.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -185,13 +186,13 @@ LOGGING = {
             "filters": ["redact_rsvp_tokens"],
         },
     },
-    "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     # Django's own defaults give "django" and "django.server" (runserver's request lines)
     # handlers of their own, which would print every line twice and skip the redaction:
     # send them to the one stdout handler instead.
     "loggers": {
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
     },
 }

@@ -5,6 +5,8 @@ import logging
 
 import pytest
 
+from tests.outreach.test_settings import PRODUCTION_ENV, run_manage
+
 TOKEN = "dq7UEN98UUsD10rxhaxKDwkqb6ahD9hYcWlJG3BHOg4"
 
 
@@ -52,3 +54,16 @@ def test_each_line_is_printed_once(settings):
     printed = printed_by("django.request", "Not Found: %s", "/en/nowhere/")
 
     assert printed.count("Not Found: /en/nowhere/") == 1
+
+
+def test_log_level_quiets_djangos_own_loggers_too():
+    script = (
+        "import logging; "
+        "logging.getLogger('django.server').info('GET /en/meetings/ 200'); "
+        "logging.getLogger('django.request').warning('Not Found: /en/nowhere/')"
+    )
+
+    result = run_manage("shell", "-c", script, env={**PRODUCTION_ENV, "LOG_LEVEL": "WARNING"})
+
+    assert "Not Found: /en/nowhere/" in result.stdout
+    assert "GET /en/meetings/" not in result.stdout

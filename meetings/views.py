@@ -1,5 +1,6 @@
 """Public pages: thin views over QuerySet methods, forms and services."""
 
+import functools
 import hmac
 import re
 
@@ -281,15 +282,30 @@ def _manage_page(request, rsvp, token, *, form=None, status=200):
     return render(request, "meetings/rsvp_manage.html", context, status=status)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-def rsvp_change(request, token):
-    if request.method != "POST":
-        return redirect("meetings:rsvp-manage", token=token)
-    if is_rate_limited(request):
-        return too_many_requests(request)
-    rsvp = _rsvp_for_token(token)
-    if rsvp is None:
-        return _rsvp_not_found(request)
+def _manage_post(view):
+    """A POST from the private page, as `view(request, rsvp, token)`.
+
+    A GET (a mail scanner following a link) changes nothing and lands on the private page;
+    posts count against the rate limit; an unknown token gets the friendly 404.
+    """
+
+    @require_http_methods(["GET", "HEAD", "POST"])
+    @functools.wraps(view)
+    def wrapper(request, token):
+        if request.method != "POST":
+            return redirect("meetings:rsvp-manage", token=token)
+        if is_rate_limited(request):
+            return too_many_requests(request)
+        rsvp = _rsvp_for_token(token)
+        if rsvp is None:
+            return _rsvp_not_found(request)
+        return view(request, rsvp, token)
+
+    return wrapper
+
+
+@_manage_post
+def rsvp_change(request, rsvp, token):
     form = RsvpChangeForm(request.POST, meeting=rsvp.meeting)
     if not form.is_valid():
         return _private(_manage_page(request, rsvp, token, form=form, status=400))
@@ -304,15 +320,8 @@ def rsvp_change(request, token):
     return redirect("meetings:rsvp-manage", token=token)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-def rsvp_cancel(request, token):
-    if request.method != "POST":
-        return redirect("meetings:rsvp-manage", token=token)
-    if is_rate_limited(request):
-        return too_many_requests(request)
-    rsvp = _rsvp_for_token(token)
-    if rsvp is None:
-        return _rsvp_not_found(request)
+@_manage_post
+def rsvp_cancel(request, rsvp, token):
     try:
         cancel_rsvp(rsvp=rsvp)
     except RsvpError as error:

@@ -359,6 +359,17 @@ def test_unknown_or_malformed_link_gets_a_friendly_404(client, token):
     assert "We could not find this RSVP" in response.content.decode()
 
 
+@pytest.mark.parametrize("name", ["rsvp-change", "rsvp-cancel"])
+def test_posting_a_change_or_cancel_with_an_unknown_link_gets_the_friendly_404(client, name):
+    rsvp, _token = make_rsvp()
+
+    response = client.post(url(name, token="z" * 43), {"party_size": "2", "language": "en"})
+
+    assert response.status_code == 404
+    assert "We could not find this RSVP" in response.content.decode()
+    assert Rsvp.objects.get(pk=rsvp.pk).status == rsvp.status
+
+
 def test_erased_rsvp_looks_the_same_as_one_that_never_existed(client):
     rsvp, token = make_rsvp(email="a@example.org")
     Rsvp.objects.filter(pk=rsvp.pk).erase_personal_data()

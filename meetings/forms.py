@@ -163,7 +163,19 @@ def read_form_token(value):
         return None
 
 
-class RsvpChangeForm(forms.Form):
+class FocusFirstError:
+    """Put the cursor on the first answer to fix: the browser scrolls there, with or without
+    JavaScript, so a form sent back with errors needs no #fragment in its address."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields and not self.fields[name].widget.is_hidden:
+                self.fields[name].widget.attrs["autofocus"] = True
+                break
+
+
+class RsvpChangeForm(FocusFirstError, forms.Form):
     """What a party tells us about itself; the private link's page changes these."""
 
     party_size = forms.IntegerField(

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from meetings.search import fold
+
 MAX_PARTY_SIZE = 10
 
 
@@ -213,12 +215,14 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(Q(language=code) | Q(interpretation_languages__icontains=f'"{code}"'))
 
     def search(self, text):
-        """Meetings whose title, summary, venue, area or series mention the text (any language)."""
+        """Meetings whose title, summary, venue, area or series mention the text (any language),
+        ignoring case, accents and tone marks: "policia" finds "Policía"."""
+        text = fold(text)
         query = Q()
         for code, _name in settings.LANGUAGES:
             for field in ("title", "summary", "venue__name", "series__title"):
-                query |= Q(**{f"{field}_{code}__icontains": text})
-        query |= Q(venue__area__icontains=text)
+                query |= Q(**{f"{field}_{code}__fold__contains": text})
+        query |= Q(venue__area__fold__contains=text)
         return self.filter(query)
 
     def with_seat_counts(self):

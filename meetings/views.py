@@ -7,8 +7,9 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.db import connection
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import (
@@ -25,6 +26,7 @@ from django.views.generic import DetailView, ListView
 from meetings import feeds, services
 from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue, hash_token
+from meetings.qrcodes import qr_svg
 from meetings.ratelimit import is_rate_limited
 from meetings.services import (
     RsvpError,
@@ -52,6 +54,11 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@require_safe
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 class MeetingListView(ListView):
     """Upcoming published meetings, soonest first, grouped by day in the template."""
 
@@ -59,6 +66,21 @@ class MeetingListView(ListView):
     context_object_name = "meetings"
     paginate_by = 20
     past = False
+
+    def get(self, request, *args, **kwargs):
+        # A filter form sent as it is carries every field, set or not: keep only those set,
+        # so the address people share and bookmark stays short and readable.
+        query = request.GET.copy()
+        for name in list(query):
+            values = [value for value in query.getlist(name) if value.strip()]
+            if values:
+                query.setlist(name, values)
+            else:
+                del query[name]
+        if len(query.urlencode()) < len(request.GET.urlencode()):
+            address = f"{request.path}?{query.urlencode()}" if query else request.path
+            return HttpResponseRedirect(address)
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         self.venues = list(Venue.objects.order_by("name"))
@@ -198,7 +220,9 @@ def _rsvp_not_found(request):
 def _private(response):
     """Pages behind the private link: never cached, never indexed, the link never sent on."""
     add_never_cache_headers(response)
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin: other sites never see the link, while the page's own forms still post
+    # with an Origin header (no-referrer made browsers send "Origin: null", refused by CSRF).
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -265,6 +289,7 @@ def rsvp_manage(request, token):
 
 def _manage_page(request, rsvp, token, *, form=None, status=200):
     meeting = rsvp.meeting
+    manage_url = services.manage_url(token)
     can_change = not rsvp.is_cancelled and meeting.is_taking_rsvps
     if form is None and can_change:
         form = RsvpChangeForm(
@@ -275,7 +300,8 @@ def _manage_page(request, rsvp, token, *, form=None, status=200):
         "rsvp": rsvp,
         "meeting": meeting,
         "token": token,
-        "manage_url": services.manage_url(token),
+        "manage_url": manage_url,
+        "manage_qr": qr_svg(manage_url, label=gettext("QR code of your private link")),
         "change_form": form if can_change else None,
         "can_cancel": not rsvp.is_cancelled and meeting.starts_at > timezone.now(),
     }

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "meetings",
 ]
 
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "outreach.urls"
@@ -159,6 +161,23 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECOND
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response, the admin included: nothing but this
+# site's own files, no inline script or style, no third-party origin, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The admin's calendar and clock widgets draw small icons from data: URLs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 # Set BEHIND_PROXY only when a proxy you control sets X-Forwarded-Proto / X-Forwarded-For.
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 if BEHIND_PROXY:
@@ -219,6 +238,10 @@ RSVP_MIN_FILL_SECONDS = env.int("RSVP_MIN_FILL_SECONDS", default=3)
 # Names, emails and notes of RSVPs are erased this many days after their meeting ends
 # (manage.py purge_rsvp_personal_data); the privacy page states the same number.
 RSVP_RETENTION_DAYS = env.int("RSVP_RETENTION_DAYS", default=30)
+
+# Who residents can call: shown in the footer of every page, on the 429 page and error pages.
+DEPARTMENT_PHONE = env.str("DEPARTMENT_PHONE", default="")
+DEPARTMENT_EMAIL = env.str("DEPARTMENT_EMAIL", default="")
 
 # How many meetings a listing page shows.
 MEETINGS_PER_PAGE = 20

@@ -12,6 +12,8 @@ admin.site.index_title = _("Meetings, venues and RSVPs")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin, a raw feed).
+    path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -489,3 +489,129 @@ def test_rsvp_counts_ignore_cancelled(client):
     RsvpFactory(meeting=meeting, party_size=5, status=Rsvp.Status.CANCELLED)
 
     assert "5 seats left" in client.get(meeting.get_absolute_url()).content.decode()
+
+
+# Phones first, contact, security headers
+
+
+def test_listing_drops_empty_filters_from_the_address(client):
+    response = client.get(
+        url("meetings:meeting-list"),
+        {"q": "", "language": "vi", "venue": "", "date_from": "", "date_to": " "},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/en/meetings/?language=vi"
+
+
+def test_listing_with_only_empty_filters_goes_to_the_plain_listing(client):
+    response = client.get(url("meetings:meeting-list"), {"q": "", "language": ""})
+
+    assert response["Location"] == "/en/meetings/"
+
+
+def test_listing_filters_are_folded_away_until_one_is_set(client):
+    closed = client.get(url("meetings:meeting-list")).content.decode()
+    opened = client.get(url("meetings:meeting-list"), {"language": "es"}).content.decode()
+
+    assert '<details class="filters-panel" data-open-wide>' in closed
+    assert '<details class="filters-panel" data-open-wide open>' in opened
+
+
+def test_filter_error_is_pointed_at_by_its_field(client):
+    response = client.get(url("meetings:meeting-list"), {"date_from": "soon"})
+
+    content = response.content.decode()
+    assert 'aria-describedby="id_date_from_error"' in content
+    assert 'id="id_date_from_error"' in content
+
+
+@pytest.mark.parametrize(
+    ("capacity", "taken", "button", "submit"),
+    [(10, 0, "Tell us you are coming", "Send my RSVP"), (2, 2, "Join the waitlist", None)],
+)
+def test_meeting_page_offers_a_button_to_the_form_near_the_top(
+    client, capacity, taken, button, submit
+):
+    meeting = MeetingFactory(capacity=capacity)
+    if taken:
+        RsvpFactory(meeting=meeting, party_size=taken)
+
+    content = client.get(meeting.get_absolute_url()).content.decode()
+
+    jump = content.index(f'<a class="button" href="#rsvp">{button}</a>')
+    assert jump < content.index('<dl class="facts">')
+    assert f'<button type="submit">{submit or button}</button>' in content
+
+
+def test_nav_marks_the_current_page(client):
+    content = client.get(url("meetings:meeting-list-past")).content.decode()
+
+    assert 'href="/en/meetings/past/" aria-current="page"' in content
+    assert 'href="/en/meetings/" aria-current' not in content
+
+
+def test_every_page_shows_who_to_call_and_the_privacy_page(client, settings):
+    settings.DEPARTMENT_PHONE = "(555) 010-0100"
+    settings.DEPARTMENT_EMAIL = "outreach@example.org"
+    meeting = MeetingFactory()
+
+    for path in [url("meetings:meeting-list"), meeting.get_absolute_url(), "/en/nowhere/"]:
+        content = client.get(path).content.decode()
+        assert '<a href="tel:5550100100">(555) 010-0100</a>' in content, path
+        assert 'href="mailto:outreach@example.org"' in content, path
+        assert f'href="{url("meetings:privacy")}"' in content, path
+
+
+def test_contact_is_in_the_page_language(client, settings):
+    settings.DEPARTMENT_PHONE = "311"
+
+    content = client.get(url("meetings:meeting-list", "es")).content.decode()
+
+    assert "Llame" in content or "llame" in content
+
+
+def test_every_response_has_a_strict_content_security_policy(client, admin_client):
+    meeting = MeetingFactory()
+
+    for response in [
+        client.get(url("meetings:meeting-list")),
+        client.get(meeting.get_absolute_url()),
+        client.get("/en/nowhere/"),
+        admin_client.get("/admin/meetings/meeting/"),
+        admin_client.get(f"/admin/meetings/meeting/{meeting.pk}/change/"),
+    ]:
+        policy = dict(
+            part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+        )
+        assert policy["default-src"] == "'self'"
+        assert policy["script-src"] == "'self'"
+        assert "unsafe-inline" not in response["Content-Security-Policy"]
+        assert policy["frame-ancestors"] == "'none'"
+
+
+def test_favicon_is_served_from_the_site(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
+
+
+@pytest.mark.parametrize(
+    ("typed", "title"),
+    [
+        ("policia", "Reunión con la policía"),
+        ("POLICÍA", "Reunión con la policía"),
+        ("canh sat", "Gặp gỡ Cảnh sát khu phố"),
+        ("CẢNH SÁT", "Gặp gỡ Cảnh sát khu phố"),
+        ("dia", "Gặp gỡ Địa phương"),
+        ("OAK CLIFF", "Coffee in Oak Cliff"),
+    ],
+)
+def test_search_ignores_case_accents_and_tone_marks(client, typed, title):
+    MeetingFactory(title=title)
+    MeetingFactory(title="Something else entirely")
+
+    response = client.get(url("meetings:meeting-list"), {"q": typed})
+
+    assert [meeting.title for meeting in response.context["meetings"]] == [title]

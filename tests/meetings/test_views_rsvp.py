@@ -62,7 +62,8 @@ def test_meeting_page_shows_the_rsvp_form_while_taking_rsvps(client):
     response = client.get(meeting.get_absolute_url())
 
     content = response.content.decode()
-    assert f'action="{url("rsvp-create", slug=meeting.slug)}#rsvp"' in content
+    # No fragment: the browser would carry it over to the private link people bookmark.
+    assert f'action="{url("rsvp-create", slug=meeting.slug)}"' in content
     assert url("privacy") in content
     assert "no-store" in response["Cache-Control"]
 
@@ -138,8 +139,31 @@ def test_rsvp_redirects_to_its_private_page_with_status_calendar_and_link(client
     assert url("meeting-ics", slug=meeting.slug) in content
     assert f"https://outreach.example.org/en/rsvp/{token}/" in content
     assert "Keep this private link" in content
-    assert page["Referrer-Policy"] == "no-referrer"
+    # same-origin keeps the link from other sites; no-referrer made browsers post "Origin: null".
+    assert page["Referrer-Policy"] == "same-origin"
     assert "no-store" in page["Cache-Control"]
+
+
+def test_private_page_forms_accept_a_browser_post_with_the_site_origin(client, settings):
+    """Browsers send Origin on every form post; CSRF must accept the page's own origin."""
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["outreach.example.org", "testserver"]
+    browser = Client(enforce_csrf_checks=True, HTTP_HOST="outreach.example.org")
+    meeting = MeetingFactory(capacity=10)
+    token = token_from(post_rsvp(client, meeting, party_size="2"))
+    manage = browser.get(url("rsvp-manage", token=token))
+    csrf = browser.cookies["csrftoken"].value
+
+    response = browser.post(
+        url("rsvp-cancel", token=token),
+        {"csrfmiddlewaretoken": csrf},
+        HTTP_ORIGIN="http://outreach.example.org",
+    )
+
+    assert manage["Referrer-Policy"] == "same-origin"
+    assert response.status_code == 302
+    assert Rsvp.objects.get().is_cancelled
 
 
 def test_waitlisted_rsvp_is_told_its_place_in_line(client):

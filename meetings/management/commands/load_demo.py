@@ -69,7 +69,7 @@ VENUES = [
         "area": "Vickery Meadow",
         "accessibility_notes_en": "Elevator to the meeting room on the second floor.",
         "accessibility_notes_es": "Elevador a la sala de reuniones del segundo piso.",
-        "accessibility_notes_vi": "Có thang máy lên phòng họp ở tầng hai.",
+        "accessibility_notes_vi": "Có thang máy lên phòng họp ở lầu một (tầng hai).",
         "directions_notes_en": "Five minutes' walk from the light-rail station.",
         "directions_notes_es": "A cinco minutos a pie de la estación del tren ligero.",
         "directions_notes_vi": "Cách ga tàu điện năm phút đi bộ.",
@@ -101,7 +101,7 @@ VENUES = [
         "accessibility_notes_es": "Entre por las puertas del gimnasio del lado este; sin escalones.",
         "accessibility_notes_vi": "Vào bằng cửa phòng thể dục phía đông; không có bậc thềm.",
         "directions_notes_en": "Parking in the school lot after 5 p.m.",
-        "directions_notes_es": "Estacionamiento en la escuela después de las 5 p. m.",
+        "directions_notes_es": "Estacionamiento en la escuela después de las 5 p.m.",
         "directions_notes_vi": "Sau 5 giờ chiều có thể đậu xe trong bãi của trường.",
     },
 ]
@@ -109,7 +109,7 @@ VENUES = [
 SERIES = {
     "slug": "community-sessions-with-the-chief",
     "title_en": "Community sessions with the Interim Chief",
-    "title_es": "Reuniones comunitarias con el Jefe de Policía interino",
+    "title_es": "Sesiones comunitarias con el jefe de policía interino",
     "title_vi": "Gặp gỡ cộng đồng cùng Quyền Cảnh sát trưởng",
     "description_en": (
         "The interim chief of police is meeting residents across the city to say plainly: "
@@ -146,7 +146,7 @@ MEETINGS = [
         "interpretation_languages": ["en"],
         "capacity": 150,
         "title_en": "Community conversation with the Interim Chief",
-        "title_es": "Conversación comunitaria con el Jefe de Policía interino",
+        "title_es": "Conversación comunitaria con el jefe de policía interino",
         "title_vi": "Trò chuyện cộng đồng cùng Quyền Cảnh sát trưởng",
         "summary_en": "Spanish-language session: the police do not take part in deportation raids.",
         "summary_es": "Sesión en español: la policía no participa en redadas de deportación.",
@@ -159,7 +159,7 @@ MEETINGS = [
             "your immigration status, and ask your own questions."
         ),
         "description_es": (
-            "El jefe de policía interino presenta la primera sesión de la serie en la iglesia. "
+            "El jefe de policía interino encabeza la primera sesión de la serie en la iglesia. "
             "Escuche lo que el departamento hace y no hace, por qué llamar al 911 es seguro sin "
             "importar su situación migratoria, y haga sus propias preguntas."
         ),
@@ -182,7 +182,7 @@ MEETINGS = [
         "title_es": "Sus preguntas sobre la seguridad pública",
         "title_vi": "Giải đáp thắc mắc của quý vị về an toàn công cộng",
         "summary_en": "Held in English with Spanish interpretation.",
-        "summary_es": "En inglés, con interpretación al español.",
+        "summary_es": "En inglés, con interpretación en español.",
         "summary_vi": "Tổ chức bằng tiếng Anh, có phiên dịch sang tiếng Tây Ban Nha.",
     },
     {
@@ -198,7 +198,7 @@ MEETINGS = [
         "title_es": "Sesión del sábado por la mañana en Oak Cliff",
         "title_vi": "Buổi gặp gỡ sáng thứ Bảy tại Oak Cliff",
         "summary_en": "Families welcome; activities for children during the talk.",
-        "summary_es": "Familias bienvenidas; actividades para niños durante la charla.",
+        "summary_es": "Las familias son bienvenidas; habrá actividades para niños durante la charla.",
         "summary_vi": "Hoan nghênh cả gia đình; có hoạt động cho trẻ em trong lúc trò chuyện.",
     },
     {
@@ -214,7 +214,7 @@ MEETINGS = [
         "title_es": "Conversación en grupo pequeño en Pleasant Grove",
         "title_vi": "Trò chuyện nhóm nhỏ tại Pleasant Grove",
         "summary_en": "A small room for a close conversation: seats are few.",
-        "summary_es": "Un salón pequeño para una conversación de cerca: hay pocos lugares.",
+        "summary_es": "Un salón pequeño para una conversación más cercana: hay pocos espacios.",
         "summary_vi": "Phòng nhỏ để trò chuyện gần gũi: chỉ có ít chỗ.",
     },
     {
@@ -230,7 +230,7 @@ MEETINGS = [
         "title_es": "Asamblea comunitaria en Northwest Dallas",
         "title_vi": "Họp cộng đồng tại Northwest Dallas",
         "summary_en": "Held in English with Spanish and Vietnamese interpretation.",
-        "summary_es": "En inglés, con interpretación al español y al vietnamita.",
+        "summary_es": "En inglés, con interpretación en español y vietnamita.",
         "summary_vi": "Tổ chức bằng tiếng Anh, có phiên dịch sang tiếng Tây Ban Nha và tiếng Việt.",
     },
     {

@@ -568,7 +568,7 @@ def test_contact_is_in_the_page_language(client, settings):
 
     content = client.get(url("meetings:meeting-list", "es")).content.decode()
 
-    assert "Llame" in content or "llame" in content
+    assert 'Llame al equipo de Acercamiento Comunitario al <a href="tel:311">311</a>.' in content
 
 
 def test_every_response_has_a_strict_content_security_policy(client, admin_client):

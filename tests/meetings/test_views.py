@@ -109,7 +109,7 @@ def test_listing_shows_local_date_and_time_in_spanish(client):
 
     content = client.get(url("meetings:meeting-list", "es")).content.decode()
 
-    assert "miércoles, 11 de febrero de 2099" in content
+    assert "Miércoles, 11 de febrero de 2099" in content
     assert "6:30\u202fp.m." in content  # CLDR puts a narrow no-break space before p.m.
 
 

@@ -604,3 +604,39 @@ def test_whole_flow_without_javascript(client, language, django_capture_on_commi
         2,
         language,
     )
+
+
+def test_waitlisted_private_page_speaks_of_the_waitlist_not_seats(client):
+    meeting = MeetingFactory(capacity=1)
+    RsvpFactory(meeting=meeting)
+    token = token_from(post_rsvp(client, meeting, page_language="es"))
+
+    content = client.get(url("rsvp-manage", "es", token=token)).content.decode()
+
+    assert "Si cancela, sale de la lista de espera." in content
+    assert "Cancelling gives your seats" not in content
+
+
+def test_private_page_shows_the_whole_link_with_a_qr_code_and_copy_button(client):
+    meeting = MeetingFactory()
+    token = token_from(post_rsvp(client, meeting))
+
+    content = client.get(url("rsvp-manage", token=token)).content.decode()
+
+    link = f"https://outreach.example.org/en/rsvp/{token}/"
+    assert f'<p class="private-link" id="private-link">{link}</p>' in content
+    assert '<svg role="img" aria-label="QR code of your private link"' in content
+    # Shown by JavaScript only, where it can copy.
+    assert 'data-copy="#private-link"' in content
+    assert "Copy the link</button>" in content
+
+
+def test_rsvp_form_with_errors_puts_the_cursor_on_the_first_answer_to_fix(client):
+    meeting = MeetingFactory()
+
+    response = post_rsvp(client, meeting, party_size="0", email="nope")
+
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(r'<input type="number" name="party_size"[^>]*autofocus', content)
+    assert not re.search(r'name="email"[^>]*autofocus', content)

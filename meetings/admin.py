@@ -4,12 +4,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
@@ -26,6 +28,7 @@ from meetings.services import (
     notify_meeting_changed,
     promote_waitlist,
 )
+from meetings.widgets import LabelledSplitDateTime
 
 
 class MissingTranslationFilter(admin.SimpleListFilter):
@@ -165,8 +168,17 @@ def rsvp_needs(rsvp):
     return ", ".join(str(need) for need in needs) or "—"
 
 
+class LabelledDateTimes:
+    """Every date and time input of the admin's split widgets has an accessible name."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DateTimeField):
+            kwargs["widget"] = LabelledSplitDateTime(capfirst(db_field.verbose_name))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(Meeting)
-class MeetingAdmin(TabbedTranslationAdmin):
+class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
     form = MeetingAdminForm
     list_display = [
         "local_start",
@@ -390,7 +402,7 @@ def phone_rsvp_message(result):
 
 
 @admin.register(Rsvp)
-class RsvpAdmin(admin.ModelAdmin):
+class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
     """RSVPs are added through a meeting (the phone-in button) and never deleted, so seats
     and the waitlist always follow the rules; names, notes and needs stay editable."""
 

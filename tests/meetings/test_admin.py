@@ -183,3 +183,24 @@ def test_staff_get_a_clear_error_for_a_meeting_ending_before_it_starts(admin_cli
     assert response.status_code == 200
     assert "The meeting must end after it starts." in response.content.decode()
     assert not Meeting.objects.exists()
+
+
+def test_meeting_form_names_every_date_and_time_input(admin_client):
+    meeting = MeetingFactory()
+
+    content = admin_client.get(f"/admin/meetings/meeting/{meeting.pk}/change/").content.decode()
+
+    assert 'aria-label="Starts at: date"' in content
+    assert 'aria-label="Starts at: time"' in content
+    assert 'aria-label="Ends at: date"' in content
+
+
+def test_admin_pages_load_the_accessibility_fixes_for_translation_tabs(admin_client):
+    content = admin_client.get("/admin/meetings/meeting/add/").content.decode()
+
+    assert (
+        'name="outreach:language-switch-label" content="Language of the translated fields"'
+        in content
+    )
+    assert "admin_outreach/admin.js" in content
+    assert "admin_outreach/admin.css" in content

@@ -7,8 +7,10 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: run test setup install env messages migrate demo lint format check ci clean npm-deps
 
-run: setup demo ## Set everything up and serve http://127.0.0.1:8000 on SQLite
-	$(MANAGE) runserver 127.0.0.1:8000
+# `make run PORT=8001` serves on another port; the links it prints and emails follow it.
+PORT ?= 8000
+run: setup demo ## Set everything up and serve http://127.0.0.1:$(PORT) on SQLite
+	SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: install env messages npm-deps ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -640,3 +640,17 @@ def test_rsvp_form_with_errors_puts_the_cursor_on_the_first_answer_to_fix(client
     assert response.status_code == 400
     assert re.search(r'<input type="number" name="party_size"[^>]*autofocus', content)
     assert not re.search(r'name="email"[^>]*autofocus', content)
+
+
+def test_too_many_posts_page_gives_the_number_to_call(client, settings):
+    settings.RSVP_RATE_LIMIT = (1, 600)
+    settings.DEPARTMENT_PHONE = "(555) 010-0100"
+    meeting = MeetingFactory()
+    post_rsvp(client, meeting)
+
+    response = post_rsvp(client, meeting, page_language="es")
+
+    content = response.content.decode()
+    assert response.status_code == 429
+    body = content[content.index("<main") : content.index("</main>")]
+    assert '<a href="tel:5550100100">(555) 010-0100</a>' in body

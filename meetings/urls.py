@@ -11,8 +11,10 @@ urlpatterns = [
     # Before meetings/<slug>/ for readability; a slug never contains a dot, so no clash.
     path("meetings/<slug:slug>.ics", views.meeting_ics, name="meeting-ics"),
     path("meetings/<slug:slug>/", views.MeetingDetailView.as_view(), name="meeting-detail"),
+    path("meetings/<slug:slug>/flyer/", views.meeting_flyer, name="meeting-flyer"),
     path("venues/<slug:slug>/", views.VenueDetailView.as_view(), name="venue-detail"),
     path("series/<slug:slug>/", views.SeriesDetailView.as_view(), name="series-detail"),
+    path("series/<slug:slug>/flyer/", views.series_flyer, name="series-flyer"),
     # Calendar feeds: the language prefix picks the language of titles and descriptions.
     path("feeds/meetings.ics", views.meetings_feed, name="feed-all"),
     path("feeds/venues/<slug:slug>.ics", views.venue_feed, name="feed-venue"),

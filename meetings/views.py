@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
 
 from meetings import feeds, services
-from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm
+from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm, own_language_name
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue, hash_token
 from meetings.qrcodes import qr_svg
 from meetings.ratelimit import is_rate_limited
@@ -176,6 +176,70 @@ class SeriesDetailView(MeetingsOfMixin, DetailView):
     template_name = "meetings/series_detail.html"
     context_object_name = "series"
     meetings_field = "series"
+
+
+# Flyers: one printable page, in the page's language and a second one side by side. -----------
+
+
+def _flyer(request, title, template_name, page, context):
+    """Render a flyer of `page` (a meeting or series) with a QR code to it in each language."""
+    languages = dict(settings.LANGUAGES)
+    current = translation.get_language()
+    default_also = next(code for code in languages if code != current)
+    also = request.GET.get("also", default_also)
+    if also not in languages and also != "none":
+        also = default_also
+    columns = []
+    for code in [current] if also in ("none", current) else [current, also]:
+        with translation.override(code):
+            url = settings.SITE_URL + page.get_absolute_url()
+            qr = qr_svg(url, label=gettext("QR code of this page on the website"))
+        columns.append({"code": code, "url": url, "qr": qr})
+    choices = [(code, own_language_name(code, name)) for code, name in settings.LANGUAGES]
+    return render(
+        request,
+        "meetings/flyer.html",
+        {
+            **context,
+            "title": title,
+            "template_name": template_name,
+            "columns": columns,
+            "also": also,
+            "second_language_choices": [
+                *[(code, name) for code, name in choices if code != current],
+                ("none", gettext("None: one language only")),
+            ],
+        },
+    )
+
+
+@require_safe
+def meeting_flyer(request, slug):
+    meetings = Meeting.objects.select_related("venue", "series")
+    if not request.user.is_staff:
+        meetings = meetings.published()
+    meeting = get_object_or_404(meetings, slug=slug)
+    return _flyer(
+        request, meeting.title, "meetings/flyer/_meeting.html", meeting, {"meeting": meeting}
+    )
+
+
+@require_safe
+def series_flyer(request, slug):
+    series = get_object_or_404(MeetingSeries, slug=slug)
+    meetings = (
+        Meeting.objects.filter(series=series, status=Meeting.Status.PUBLISHED)
+        .upcoming()
+        .select_related("venue")
+        .order_by("starts_at")[:8]
+    )
+    return _flyer(
+        request,
+        series.title,
+        "meetings/flyer/_series.html",
+        series,
+        {"series": series, "meetings": meetings},
+    )
 
 
 def redirect_to_listing(request):

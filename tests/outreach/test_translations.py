@@ -458,6 +458,14 @@ def manage_pages(site):
 PAGES.update(
     {
         "meetings:privacy": lambda site: [Page(reverse("meetings:privacy"))],
+        # A flyer sets a second language beside the page's on purpose: check it alone.
+        "meetings:meeting-flyer": lambda site: [
+            Page(reverse("meetings:meeting-flyer", kwargs={"slug": slug}) + "?also=none")
+            for slug in ("session", "cancelled")
+        ],
+        "meetings:series-flyer": lambda site: [
+            Page(reverse("meetings:series-flyer", kwargs={"slug": "sessions"}) + "?also=none")
+        ],
         "meetings:rsvp-sent": detail_pages("meetings:rsvp-sent", "session"),
         "meetings:rsvp-manage": manage_pages,
         "meetings:meeting-ics": lambda site: [

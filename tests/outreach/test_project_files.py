@@ -30,7 +30,7 @@ def test_compose_web_waits_for_a_healthy_db_and_reads_env():
 
     assert web["depends_on"]["db"]["condition"] == "service_healthy"
     assert web["env_file"] == ".env"
-    assert "8000:8000" in web["ports"]
+    assert web["ports"] == ["127.0.0.1:8000:8000"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
     assert web["environment"]["CACHE_URL"].startswith("redis://")
 

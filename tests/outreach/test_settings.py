@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "outreach.example.org",
     "SITE_URL": "https://outreach.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
     # A developer's .env must not leak into what production would see.
     "ENV_FILE": "/dev/null",
 }

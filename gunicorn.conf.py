@@ -7,6 +7,7 @@ X-Forwarded-Proto is believed, default 127.0.0.1,::1; never "*"), LOG_LEVEL.
 import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
 # Only our own proxy may say a request came over https.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # SCRIPT_NAME and PATH_INFO are never taken from request headers, whoever sends them:

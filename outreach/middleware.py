@@ -12,6 +12,8 @@ class RejectUnreadableRequests:
 
     - A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE: refused from its Content-Length, unread
       (Django checks form fields only, not files, and only once it reads the body).
+    - A form body in another charset than UTF-8 (e.g. UTF-16): Django refuses to read it,
+      then its own 400 page reads it again for the CSRF check and fails with a 500.
     - A NUL byte in an admin page's query string: PostgreSQL cannot compare text with one,
       so a list filter would otherwise fail with a 500. (Public pages' filter forms ignore
       such values and show the page.)
@@ -28,6 +30,12 @@ class RejectUnreadableRequests:
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return self.refuse(request, status=413)
+        if (
+            request.content_type == "application/x-www-form-urlencoded"
+            and request.encoding
+            and request.encoding.lower() != "utf-8"
+        ):
+            return self.refuse(request, status=400)
         if request.path_info.startswith(self.admin_prefix) and any(
             "\x00" in key or "\x00" in value
             for key, values in request.GET.lists()

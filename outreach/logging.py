@@ -5,7 +5,7 @@ import re
 
 RSVP_TOKEN_IN_PATH = re.compile(r"(/rsvp/)[A-Za-z0-9_-]+")
 # gunicorn names the client of a request it cannot parse: "Invalid request from ip=…".
-CLIENT_ADDRESS = re.compile(r"\b(ip=)[0-9A-Fa-f:.]+")
+CLIENT_ADDRESS = re.compile(r"\b(ip=)(?:\d+(?:\.\d+){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f])")
 
 
 def redact(value):

@@ -62,6 +62,7 @@ check: install env ## Migrations up to date, and the deploy checks with producti
 	$(MANAGE) makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-xyz \
 	ALLOWED_HOSTS=outreach.example.org SITE_URL=https://outreach.example.org \
+	CACHE_URL=redis://127.0.0.1:6379/0 \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 ci: ## What CI runs: .ci/run

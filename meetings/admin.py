@@ -16,7 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from meetings.forms import StaffRsvpForm
+from meetings.forms import RsvpAdminForm, StaffRsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 from meetings.services import (
     RsvpError,
@@ -406,6 +406,7 @@ class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
     """RSVPs are added through a meeting (the phone-in button) and never deleted, so seats
     and the waitlist always follow the rules; names, notes and needs stay editable."""
 
+    form = RsvpAdminForm
     list_display = [
         "created_at",
         "meeting",

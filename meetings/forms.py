@@ -361,3 +361,26 @@ class StaffRsvpForm(RsvpChangeForm):
 
     def rsvp_details(self):
         return {**super().rsvp_details(), "email": self.cleaned_data["email"]}
+
+
+class RsvpAdminForm(forms.ModelForm):
+    """Staff editing one RSVP. The meeting is read-only there, and Django then leaves the
+    database's one-email-per-meeting rule out of its checks: check it here, with a message."""
+
+    class Meta:
+        model = Rsvp
+        fields = ["email"]  # the admin adds the other editable fields
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if (
+            email
+            and Rsvp.objects.filter(meeting_id=self.instance.meeting_id, email__iexact=email)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                _("Another RSVP to this meeting already uses this email address."),
+                code="email_taken",
+            )
+        return email

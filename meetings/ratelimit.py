@@ -2,9 +2,11 @@
 
 The client's address is used in memory only: the cache key holds a keyed hash of it (HMAC
 with SECRET_KEY, so the short IPv4 space cannot be reversed), which expires with the window.
-Nothing here logs an address.
+Nothing here logs an address. The admin's login throttle (django-axes) knows clients by the
+same hash.
 """
 
+import ipaddress
 import logging
 import time
 
@@ -15,17 +17,44 @@ from django.utils.crypto import salted_hmac
 logger = logging.getLogger(__name__)
 
 
-def client_address(request):
-    """REMOTE_ADDR, or with BEHIND_PROXY the address our proxy saw.
+def _is_trusted_proxy(address):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for allowed in settings.FORWARDED_ALLOW_IPS:
+        try:
+            if ip in ipaddress.ip_network(allowed, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
-    A proxy appends the address it received the request from to X-Forwarded-For; anything
-    before that last entry came from the client and may be made up, so only the last counts.
+
+def client_address(request):
+    """REMOTE_ADDR, or with BEHIND_PROXY the address our proxies saw.
+
+    Each proxy appends the address it received the request from to X-Forwarded-For, so the
+    list is read from the right, and only while the address in hand is one of our proxies
+    (settings.FORWARDED_ALLOW_IPS) does it vouch for the entry before it. Anything further
+    left came from the client and may be made up; a request straight to the app server, not
+    through a proxy, is known by its own address whatever it sends.
     """
-    if settings.BEHIND_PROXY:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if hops[-1]:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "")
+    address = request.META.get("REMOTE_ADDR", "")
+    if not settings.BEHIND_PROXY:
+        return address
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    while forwarded and _is_trusted_proxy(address):
+        hop = forwarded.pop().strip()
+        if not hop:
+            break
+        address = hop
+    return address
+
+
+def hashed_client_address(request):
+    """The client as a keyed hash of its address: what the rate limit and login throttle keep."""
+    return salted_hmac("meetings.ratelimit", client_address(request)).hexdigest()[:32]
 
 
 def is_rate_limited(request, *, scope="rsvp"):
@@ -38,8 +67,7 @@ def is_rate_limited(request, *, scope="rsvp"):
         return False
     allowed, seconds = settings.RSVP_RATE_LIMIT
     window = int(time.time() // seconds)
-    client = salted_hmac("meetings.ratelimit", client_address(request)).hexdigest()[:32]
-    key = f"ratelimit:{scope}:{window}:{client}"
+    key = f"ratelimit:{scope}:{window}:{hashed_client_address(request)}"
     try:
         cache.add(key, 0, timeout=seconds)
         try:

@@ -6,7 +6,6 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -19,7 +18,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
 
@@ -44,14 +43,6 @@ def home(request):
     language = translation.get_language_from_request(request)
     with translation.override(language):
         return HttpResponseRedirect(reverse("meetings:meeting-list"))
-
-
-@never_cache
-@require_safe
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_safe

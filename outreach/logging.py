@@ -4,10 +4,14 @@ import logging
 import re
 
 RSVP_TOKEN_IN_PATH = re.compile(r"(/rsvp/)[A-Za-z0-9_-]+")
+# gunicorn names the client of a request it cannot parse: "Invalid request from ip=…".
+CLIENT_ADDRESS = re.compile(r"\b(ip=)(?:\d+(?:\.\d+){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f])")
 
 
 def redact(value):
-    return RSVP_TOKEN_IN_PATH.sub(r"\1[private]", value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return CLIENT_ADDRESS.sub(r"\1[address]", RSVP_TOKEN_IN_PATH.sub(r"\1[private]", value))
 
 
 class RedactRsvpTokens(logging.Filter):

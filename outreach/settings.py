@@ -24,9 +24,10 @@ if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-never-use-in-production")
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="")
-    if len(SECRET_KEY) < 32:
+    # Django's own deploy check (security.W009) asks for 50: refuse to start with less.
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
-            "Set SECRET_KEY (at least 32 random characters) in the environment when DEBUG is off."
+            "Set SECRET_KEY (at least 50 random characters) in the environment when DEBUG is off."
         )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -44,11 +45,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
+    "outreach",
     "meetings",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "outreach.middleware.RejectUnreadableRequests",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -59,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a refused admin login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "outreach.urls"
@@ -94,11 +100,43 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # No request may wait on a lock (or a runaway query) forever.
     _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=15000)
     _db.setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={_statement_timeout_ms}"
+    # A database that does not answer fails the request (a 503 page) in seconds, not minutes.
+    _db["OPTIONS"]["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     _db.setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis that is down or stuck costs a second, never a hung request.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1, "socket_timeout": 1}
+    )
+# Gunicorn workers (the Dockerfile's default); with more than one, the cache must be shared.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
+
+# Admin logins: after AXES_FAILURE_LIMIT wrong passwords for one account, or from one client,
+# further tries are refused for AXES_COOLOFF_MINUTES (the right password included). Counts
+# live in the cache and expire with the lockout; the client is known only by a keyed hash of
+# its address (meetings.ratelimit.hashed_client_address), and nothing is written to the database.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "meetings.ratelimit.hashed_client_address"
+AXES_LOCKOUT_CALLABLE = "outreach.views.admin_lockout"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# django-axes warns about a local-memory cache whatever the number of workers; our own
+# deploy check (outreach.W001) warns when it matters: several workers.
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -180,11 +218,19 @@ CONTENT_SECURITY_POLICY = {
 }
 # Set BEHIND_PROXY only when a proxy you control sets X-Forwarded-Proto / X-Forwarded-For.
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+# The proxies' own addresses (or networks): X-Forwarded-For counts only when the request came
+# from one of them, and only as far back as a chain of them reaches. gunicorn reads the same
+# variable to decide whose X-Forwarded-Proto it believes.
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 # The health check of load balancers and compose must not be redirected to HTTPS.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Requests: the forms here are small. A bigger body is refused (413) before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # Logs go to stdout, where the process manager collects them.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -213,6 +259,8 @@ LOGGING = {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # Its warnings name the username and the (hashed) client of every failed login.
+        "axes": {"level": "ERROR"},
     },
 }
 

@@ -4,16 +4,20 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from meetings import views
+from outreach.views import healthz
 
 admin.site.site_header = _("Police Community Outreach: staff")
 admin.site.site_title = _("Community Outreach staff")
 admin.site.index_title = _("Meetings, venues and RSVPs")
 
+# A database that cannot be reached gets a 503 page instead of the 500 one.
+handler500 = "outreach.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin, a raw feed).
     path("favicon.ico", views.favicon),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -84,6 +84,8 @@ def url_in_language(path, current, code):
     Pages Django cannot resolve (a 404) keep their path with the language prefix swapped,
     so the reader gets the same "not found" page in the other language.
     """
+    # "//evil.example/x" (a 404 for that path) would be a link to another site.
+    path = "/" + path.lstrip("/\\")
     url = translate_url(path, code)
     prefix = f"/{current}/"
     if url == path and code != current and path.startswith(prefix):

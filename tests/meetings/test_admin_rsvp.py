@@ -248,3 +248,33 @@ def test_editing_a_name_in_the_admin_keeps_the_seats(admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     rsvp.refresh_from_db()
     assert (rsvp.first_name, rsvp.party_size, rsvp.status) == ("Rosa", 2, Rsvp.Status.CONFIRMED)
+
+
+def test_an_email_already_used_at_the_meeting_is_a_form_error_for_staff(admin_client):
+    meeting = MeetingFactory(capacity=10)
+    create_rsvp(meeting=meeting, party_size=1, language="en", email="ana@example.org")
+    rsvp = create_rsvp(meeting=meeting, party_size=1, language="en", email="luis@example.org").rsvp
+    data = model_to_dict(rsvp, fields=["language", "needs_interpretation", "note"])
+    data = {key: value for key, value in data.items() if value}
+    data["email"] = "ANA@example.org"
+
+    response = admin_client.post(reverse("admin:meetings_rsvp_change", args=[rsvp.pk]), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["email"] == [
+        "Another RSVP to this meeting already uses this email address."
+    ]
+    rsvp.refresh_from_db()
+    assert rsvp.email == "luis@example.org"
+
+
+def test_the_same_email_at_another_meeting_is_fine_for_staff(admin_client):
+    create_rsvp(meeting=MeetingFactory(), party_size=1, language="en", email="ana@example.org")
+    rsvp = create_rsvp(meeting=MeetingFactory(), party_size=1, language="en").rsvp
+    data = model_to_dict(rsvp, fields=["language", "needs_interpretation", "note"])
+    data = {key: value for key, value in data.items() if value}
+    data["email"] = "ana@example.org"
+
+    response = admin_client.post(reverse("admin:meetings_rsvp_change", args=[rsvp.pk]), data)
+
+    assert response.status_code == 302

@@ -189,3 +189,25 @@ def test_meeting_page_lists_interpretation_languages_with_a_spanish_y(client):
         response = client.get(meeting.get_absolute_url())
 
     assert "Con interpretación en español y vietnamita" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["//evil.example/x", "/\\evil.example/x", "///evil.example/x"])
+def test_language_links_of_a_path_like_another_site_stay_on_this_site(path):
+    request = RequestFactory().get("/")
+    request.path = request.path_info = path
+
+    with translation.override("es"):
+        links = language_links({"request": request})
+
+    for link in links:
+        assert link["url"].startswith("/")
+        assert not link["url"].startswith(("//", "/\\"))
+
+
+@pytest.mark.django_db
+def test_not_found_page_for_a_double_slash_path_links_only_to_this_site(client):
+    response = client.get("/", PATH_INFO="//evil.example/x")
+
+    assert response.status_code == 404
+    assert 'href="//' not in response.content.decode()
+    assert "evil.example/x" in response.content.decode()  # as a path here, /es/evil.example/x

@@ -67,3 +67,13 @@ def test_log_level_quiets_djangos_own_loggers_too():
 
     assert "Not Found: /en/nowhere/" in result.stdout
     assert "GET /en/meetings/" not in result.stdout
+
+
+def test_client_addresses_gunicorn_names_are_redacted():
+    from outreach.logging import redact
+
+    line = "Invalid request from ip=203.0.113.7: Invalid HTTP request line: 'GET /en/rsvp/abc/'"
+
+    assert redact(line) == (
+        "Invalid request from ip=[address]: Invalid HTTP request line: 'GET /en/rsvp/[private]/'"
+    )

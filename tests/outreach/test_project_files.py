@@ -1,8 +1,10 @@
 """The files around the code: compose, Dockerfile, lock files, README."""
 
+import os
 import re
 import tomllib
 from pathlib import Path
+from unittest import mock
 
 import yaml
 from packaging.requirements import Requirement
@@ -30,7 +32,7 @@ def test_compose_web_waits_for_a_healthy_db_and_reads_env():
 
     assert web["depends_on"]["db"]["condition"] == "service_healthy"
     assert web["env_file"] == ".env"
-    assert "8000:8000" in web["ports"]
+    assert web["ports"] == ["127.0.0.1:8000:8000"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
     assert web["environment"]["CACHE_URL"].startswith("redis://")
 
@@ -86,3 +88,59 @@ def test_readme_quick_start_is_the_two_commands():
 
     commands = re.findall(r"^(make \w+)", quick_start, re.M)
     assert commands == ["make run", "make test"]
+
+
+def docker_context_excludes(path):
+    """Whether `docker build` leaves `path` out of the build context, by .dockerignore's rules:
+    patterns anchored at the root (`**` for any folders), a folder's pattern covers what is in
+    it, `!` brings a path back, and the last matching line wins."""
+    excluded = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        pattern = line.lstrip("!").rstrip("/")
+        regex = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
+        if re.fullmatch(rf"{regex}(?:/.*)?", path):
+            excluded = not negate
+    return excluded
+
+
+def test_docker_build_context_leaves_out_secrets_and_personal_data():
+    left_out = [
+        ".env",
+        ".env.production",
+        "var/outreach.sqlite3",
+        "var/static/css/site.css",
+        "backup.sqlite3",
+        ".venv/bin/python",
+        ".git/config",
+        "tests/js/node_modules/ical.js/package.json",
+        "meetings/__pycache__/models.cpython-311.pyc",
+    ]
+    kept = [
+        ".env.example",
+        "Dockerfile",
+        "gunicorn.conf.py",
+        "requirements.lock",
+        "manage.py",
+        "meetings/models.py",
+        "locale/es/LC_MESSAGES/django.po",
+        "templates/503.html",
+    ]
+
+    assert [path for path in left_out if not docker_context_excludes(path)] == []
+    assert [path for path in kept if docker_context_excludes(path)] == []
+
+
+def test_gunicorn_config_trusts_no_forwarded_headers_from_anyone():
+    config = {}
+    environment = {k: v for k, v in os.environ.items() if k != "FORWARDED_ALLOW_IPS"}
+    with mock.patch.dict(os.environ, environment, clear=True):
+        exec((ROOT / "gunicorn.conf.py").read_text(), config)  # noqa: S102 - our own file
+
+    assert config["forwarded_allow_ips"] == "127.0.0.1,::1"
+    assert config["forwarder_headers"] == ""
+    assert config["accesslog"] is None
+    assert "*" not in (ROOT / "Dockerfile").read_text().split("\nCMD ", 1)[1]

@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "outreach.example.org",
     "SITE_URL": "https://outreach.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
     # A developer's .env must not leak into what production would see.
     "ENV_FILE": "/dev/null",
 }
@@ -96,3 +97,39 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
 
     assert read - listed == set()
+
+
+def test_check_deploy_warns_about_a_per_process_cache_with_several_workers():
+    env = {**PRODUCTION_ENV, "CACHE_URL": "locmemcache://", "WEB_CONCURRENCY": "3"}
+
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert "outreach.W001" in result.stderr + result.stdout
+    assert "CACHE_URL=redis://" in result.stderr + result.stdout
+
+
+def test_check_deploy_accepts_a_per_process_cache_with_one_worker():
+    env = {**PRODUCTION_ENV, "CACHE_URL": "locmemcache://", "WEB_CONCURRENCY": "1"}
+
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_32_character_secret_key_is_refused_in_production():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "x1y2z3" * 5 + "ab"}
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "at least 50 random characters" in result.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def test_postgres_connections_give_up_within_seconds():
+    assert 0 < settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] <= 10
+
+
+def test_form_bodies_are_limited_to_what_a_form_needs():
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= 1024 * 1024

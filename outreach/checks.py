@@ -1,0 +1,22 @@
+"""System checks for a production deployment (`manage.py check --deploy`)."""
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+LOCAL_MEMORY_CACHE = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@register(Tags.caches, deploy=True)
+def check_cache_is_shared(app_configs, **kwargs):
+    """Rate limits and the admin login lockout count in the cache: each worker must see one count."""
+    if settings.CACHES["default"]["BACKEND"] != LOCAL_MEMORY_CACHE or settings.WEB_CONCURRENCY < 2:
+        return []
+    return [
+        Warning(
+            f"The cache is in each process's own memory, but {settings.WEB_CONCURRENCY} "
+            "workers run (WEB_CONCURRENCY): every worker counts RSVP posts and failed admin "
+            "logins on its own, so the limits let several times more through.",
+            hint="Set CACHE_URL=redis://HOST:6379/0, or WEB_CONCURRENCY=1.",
+            id="outreach.W001",
+        )
+    ]

@@ -1,0 +1,59 @@
+"""Project-wide views: the health check, the page for an unreachable database, the login lockout."""
+
+import sys
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseServerError
+from django.shortcuts import render
+from django.template import loader
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+# Seconds a browser or client should wait before trying again while the database is down.
+RETRY_AFTER_SECONDS = 30
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """ "ok" when the database answers; "unavailable" (503) when it does not, within seconds."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("unavailable", content_type="text/plain", status=503)
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def server_error(request):
+    """handler500: a 503 page with Retry-After when the database cannot be reached.
+
+    Django calls this from inside its exception handler, so the exception is the one in
+    sys.exc_info(), wherever it was raised (a view, the session or the auth middleware).
+    Other errors get the plain 500 page, as Django's own handler renders it.
+    """
+    error = sys.exc_info()[1]
+    unavailable = isinstance(error, OperationalError | InterfaceError)
+    # Rendered without the request, as Django's server_error does: nothing on the page may
+    # need the database. The language comes from the page's /es/… prefix.
+    language = translation.get_language_from_path(request.path_info) or translation.get_language()
+    with translation.override(language):
+        body = loader.render_to_string("503.html" if unavailable else "500.html")
+    if not unavailable:
+        return HttpResponseServerError(body)
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def admin_lockout(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: the admin login page's answer while a lockout lasts (429)."""
+    from django.contrib import admin
+
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    context = {**admin.site.each_context(request), "minutes": minutes}
+    response = render(request, "admin/lockout.html", context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response

@@ -1,0 +1,55 @@
+"""Requests no page here can use get a 4xx before they reach a view, never a 500."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import MeetingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_50_mb_form_post_is_refused_from_its_length(client):
+    meeting = MeetingFactory()
+
+    response = client.generic(
+        "POST",
+        f"/es/meetings/{meeting.slug}/rsvp/",
+        b"party_size=1",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=str(50 * 1024 * 1024),
+    )
+
+    assert response.status_code == 413
+    assert '<html lang="es">' in response.content.decode()
+
+
+def test_a_utf16_form_post_is_a_bad_request_not_a_server_error():
+    meeting = MeetingFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.get(meeting.get_absolute_url())
+    token = client.cookies["csrftoken"].value
+    body = f"csrfmiddlewaretoken={token}&party_size=1&language=en".encode("utf-16")
+
+    response = client.generic(
+        "POST",
+        f"/en/meetings/{meeting.slug}/rsvp/",
+        body,
+        content_type="application/x-www-form-urlencoded; charset=utf-16",
+    )
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query", ["language=e%00n", "q=a%00b", "status%00=confirmed", "meeting__id__exact=1%00"]
+)
+def test_a_nul_byte_in_an_admin_list_filter_is_a_bad_request(admin_client, query):
+    response = admin_client.get(f"/admin/meetings/rsvp/?{query}")
+
+    assert response.status_code == 400
+
+
+def test_public_listing_still_shows_the_page_for_a_nul_byte(client):
+    response = client.get("/en/meetings/?q=a%00b")
+
+    assert response.status_code == 200

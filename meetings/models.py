@@ -1,7 +1,6 @@
 """Venues, series, meetings and RSVPs, and the questions the site asks of them."""
 
 import datetime as dt
-import hashlib
 import zoneinfo
 from functools import cached_property
 from urllib.parse import urlencode
@@ -15,6 +14,8 @@ from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from meetings.tokens import hash_token, is_well_formed
 
 MAX_PARTY_SIZE = 10
 
@@ -484,8 +485,11 @@ class RsvpQuerySet(models.QuerySet):
     def by_token(self, token):
         """The RSVP a private manage link points to, or none.
 
-        Erased RSVPs are left out, so an old link and a made-up one look the same.
+        Erased RSVPs are left out, so an old link and a made-up one look the same; so is
+        a malformed token, without a query.
         """
+        if not is_well_formed(token):
+            return self.none()
         return self.filter(
             token_hash=hash_token(token), personal_data_erased_at__isnull=True
         ).select_related("meeting__venue")
@@ -647,8 +651,3 @@ class Rsvp(models.Model):
             )
         )
         return ahead.count() + 1
-
-
-def hash_token(token):
-    """SHA-256 hex of a manage token: the only form of it the database keeps."""
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -20,12 +20,10 @@ The waitlist rule, "first fit in arrival order":
     confirmed, nobody is moved to the waitlist; new RSVPs wait until enough seats free up.
 """
 
-import base64
 import copy
 import enum
 import logging
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -35,12 +33,12 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from meetings.feeds import meeting_calendar_bytes
-from meetings.models import Meeting, Rsvp, hash_token
+from meetings.models import Meeting, Rsvp
+from meetings.tokens import hash_token, make_token, token_for_submission
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +118,7 @@ def create_rsvp(
         if submission_key is not None:
             earlier = Rsvp.objects.filter(submission_key=submission_key).first()
             if earlier is not None:
-                token = _token_for_submission(submission_key)
+                token = token_for_submission(submission_key)
                 shown = token if earlier.token_hash == hash_token(token) else None
                 return RsvpResult(earlier, shown, RsvpOutcome.ALREADY_SENT)
         check_open(meeting, staff=staff)
@@ -131,7 +129,7 @@ def create_rsvp(
         if existing is not None:
             # Whoever typed this address may not be its owner: the new link goes only to the
             # address, never on the page, and the old link stops working.
-            token = secrets.token_urlsafe(32)
+            token = make_token()
             # A name or note left blank this time keeps the one given before.
             details["first_name"] = first_name or existing.first_name
             details["note"] = note or existing.note
@@ -143,10 +141,7 @@ def create_rsvp(
             _mail_after_commit("rsvp_confirmation", existing, token=token, updated=True)
             return RsvpResult(existing, None, RsvpOutcome.UPDATED)
 
-        if submission_key is not None:
-            token = _token_for_submission(submission_key)
-        else:
-            token = secrets.token_urlsafe(32)
+        token = make_token() if submission_key is None else token_for_submission(submission_key)
         fits = _fits(meeting, party_size)
         rsvp = Rsvp.objects.create(
             meeting=meeting,
@@ -387,19 +382,6 @@ def _promote(meeting) -> list[Rsvp]:
     if with_email:
         transaction.on_commit(lambda: _send_quietly("rsvp_promoted", with_email))
     return promoted
-
-
-def _token_for_submission(submission_key: uuid.UUID) -> str:
-    """The manage token of the RSVP a form makes: HMAC-SHA256 of the form's one-time key.
-
-    The key has 128 bits from `secrets` (see RsvpForm) and the HMAC is keyed with SECRET_KEY,
-    so the token cannot be guessed from the key alone, yet a double-clicked form gets the
-    same token back without the database ever holding more than its hash.
-    """
-    digest = salted_hmac(
-        "meetings.rsvp-manage-token", submission_key.hex, algorithm="sha256"
-    ).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 # Mail ---------------------------------------------------------------------------------------

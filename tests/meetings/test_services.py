@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import connections, transaction
 from django.utils import timezone, translation
 
-from meetings.models import Meeting, Rsvp, hash_token
+from meetings.models import Meeting, Rsvp
 from meetings.services import (
     RsvpError,
     RsvpOutcome,
@@ -23,6 +23,7 @@ from meetings.services import (
     promote_waitlist,
     update_rsvp,
 )
+from meetings.tokens import hash_token
 from tests.conftest import requires_postgres
 from tests.factories import MeetingFactory, RsvpFactory, VenueFactory
 

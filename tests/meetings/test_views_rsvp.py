@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from meetings.forms import make_form_token
-from meetings.models import Meeting, Rsvp, hash_token
+from meetings.models import Meeting, Rsvp
 from meetings.services import create_rsvp
+from meetings.tokens import hash_token, make_form_token
 from tests.factories import MeetingFactory, RsvpFactory
 
 pytestmark = pytest.mark.django_db

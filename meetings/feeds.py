@@ -47,8 +47,8 @@ from icalendar import (
 )
 from modeltranslation.utils import resolution_order
 
+from meetings.formatting import long_date, spoken_list, time_range
 from meetings.models import Meeting, MeetingSeries, Venue
-from meetings.templatetags.outreach import long_date, spoken_list, time_range
 
 # Feeds show meetings that started at most this many days ago, and everything after.
 FEED_PAST_DAYS = 90

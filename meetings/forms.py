@@ -2,7 +2,6 @@
 
 import re
 import time
-import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, Rsvp, Venue
 from meetings.tokens import make_form_token, read_form_token
 
@@ -133,10 +133,9 @@ class PlainTextField(forms.CharField):
         return super().to_python(value)
 
 
-def own_language_name(code, name):
+def _language_choice(code, name):
     """'Español (Spanish)' on an English page: everyone can find their own language."""
-    native = unicodedata.normalize("NFC", translation.get_language_info(code)["name_local"])
-    native = native[:1].upper() + native[1:]
+    native = own_language_name(code)
     return native if native == str(name) else f"{native} ({name})"
 
 
@@ -201,16 +200,15 @@ class RsvpChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.fields["language"].choices = [
-            (code, own_language_name(code, name)) for code, name in settings.LANGUAGES
+            (code, _language_choice(code, name)) for code, name in settings.LANGUAGES
         ]
         page_language = translation.get_language()
         if page_language in dict(settings.LANGUAGES):
             self.fields["language"].initial = page_language
-        held_in = dict(settings.LANGUAGES).get(meeting.language, meeting.language)
         self.fields["needs_interpretation"].help_text = _(
             "The meeting is held in %(language)s. We bring interpreters for the languages "
             "people ask for."
-        ) % {"language": held_in}
+        ) % {"language": language_name(meeting.language)}
         self.fields["needs_interpretation"].choices = [
             ("", _("No, thank you")),
             *[

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from meetings.tokens import hash_token, is_well_formed
 
 MAX_PARTY_SIZE = 10
+# Calendar feeds show meetings that started at most this many days ago, and everything after.
+FEED_PAST_DAYS = 90
 
 
 def language_choices():
@@ -199,6 +201,15 @@ class MeetingQuerySet(models.QuerySet):
         announcement is left wondering; drafts never show.
         """
         return self.filter(status__in=[Meeting.Status.PUBLISHED, Meeting.Status.CANCELLED])
+
+    def visible_to(self, user):
+        """The meetings `user` may open: published ones, and for staff drafts too."""
+        return self if user.is_staff else self.published()
+
+    def in_feed_window(self, now=None):
+        """What calendar feeds carry: published or cancelled, from FEED_PAST_DAYS ago onward."""
+        since = (now or timezone.now()) - dt.timedelta(days=FEED_PAST_DAYS)
+        return self.published().filter(starts_at__gte=since)
 
     def upcoming(self, now=None):
         """Meetings that have not ended yet, soonest first."""
@@ -420,6 +431,10 @@ class Meeting(CalendarStateMixin, models.Model):
         return self.ends_at < timezone.now()
 
     @property
+    def has_started(self):
+        return self.starts_at <= timezone.now()
+
+    @property
     def rsvp_deadline(self):
         return self.rsvp_closes_at or self.starts_at
 
@@ -637,6 +652,17 @@ class Rsvp(models.Model):
     @property
     def is_cancelled(self):
         return self.status == self.Status.CANCELLED
+
+    @property
+    def can_be_changed(self):
+        """Whether its party may still change it: not cancelled, and the meeting takes RSVPs."""
+        return not self.is_cancelled and self.meeting.is_taking_rsvps
+
+    @property
+    def can_be_cancelled(self):
+        """Whether its party may still cancel it: not cancelled, and the meeting not started
+        (staff may cancel at any time)."""
+        return not self.is_cancelled and not self.meeting.has_started
 
     @property
     def waitlist_place(self):

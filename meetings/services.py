@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from meetings.feeds import meeting_calendar_bytes
+from meetings.ical import meeting_calendar_bytes
 from meetings.models import Meeting, Rsvp
 from meetings.tokens import hash_token, make_token, token_for_submission
 
@@ -185,9 +185,11 @@ def update_rsvp(
     with transaction.atomic():
         meeting = _lock(rsvp.meeting_id)
         rsvp = Rsvp.objects.get(pk=rsvp.pk)
-        if rsvp.is_cancelled:
-            raise RsvpError(_("This RSVP was cancelled."), code="rsvp_cancelled")
-        check_open(meeting, staff=False)
+        rsvp.meeting = meeting
+        if not rsvp.can_be_changed:
+            if rsvp.is_cancelled:
+                raise RsvpError(_("This RSVP was cancelled."), code="rsvp_cancelled")
+            check_open(meeting)  # raises, saying why
         _apply_changes(meeting, rsvp, details)
         _promote(meeting)
     return rsvp
@@ -203,9 +205,10 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
     with transaction.atomic():
         meeting = _lock(rsvp.meeting_id)
         rsvp = Rsvp.objects.get(pk=rsvp.pk)
+        rsvp.meeting = meeting
         if rsvp.is_cancelled:
             return rsvp
-        if not staff and meeting.starts_at <= timezone.now():
+        if not staff and not rsvp.can_be_cancelled:
             raise RsvpError(
                 _("This meeting has already started, so its RSVPs can no longer change."),
                 code="meeting_started",

@@ -4,11 +4,9 @@ import functools
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
@@ -16,11 +14,12 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
 
-from meetings import feeds, services
+from meetings import feeds, ical, services
+from meetings.feeds import CalendarFeed
 from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 from meetings.ratelimit import is_rate_limited
@@ -34,29 +33,27 @@ from meetings.services import (
 )
 
 
-@require_safe
-def home(request):
-    """Send visitors to the listing in their language: cookie, then Accept-Language, else English."""
-    language = translation.get_language_from_request(request)
-    with translation.override(language):
-        return HttpResponseRedirect(reverse("meetings:meeting-list"))
+class CalendarFeedMixin:
+    """Puts the calendar feed a page offers to subscribe to into its context as `feed`."""
+
+    def get_calendar_feed(self):
+        return CalendarFeed.for_all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["feed"] = self.get_calendar_feed()
+        return context
 
 
-@never_cache
-@require_safe
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
-
-
-class MeetingListView(ListView):
+class MeetingListView(CalendarFeedMixin, ListView):
     """Upcoming published meetings, soonest first, grouped by day in the template."""
 
     template_name = "meetings/meeting_list.html"
     context_object_name = "meetings"
-    paginate_by = 20
     past = False
+
+    def get_paginate_by(self, queryset):
+        return settings.MEETINGS_PER_PAGE
 
     def get_queryset(self):
         self.venues = list(Venue.objects.order_by("name"))
@@ -87,40 +84,65 @@ class PastMeetingListView(MeetingListView):
     past = True
 
 
+def meeting_page_context(meeting, *, rsvp_form=None):
+    """What the meeting page shows, for the page itself and for an RSVP form sent back.
+
+    `rsvp_form` is the form to show again with its errors; a meeting that takes RSVPs gets a
+    fresh one otherwise.
+    """
+    series_meetings = []
+    if meeting.series_id:
+        series_meetings = (
+            Meeting.objects.published()
+            .for_listing()
+            .filter(series_id=meeting.series_id)
+            .exclude(pk=meeting.pk)
+            .order_by("starts_at", "pk")
+        )
+    if rsvp_form is None and meeting.is_taking_rsvps:
+        rsvp_form = RsvpForm(meeting=meeting)
+    return {
+        "meeting": meeting,
+        "series_meetings": series_meetings,
+        "rsvp_form": rsvp_form,
+        "feed": CalendarFeed.for_series(meeting.series)
+        if meeting.series_id
+        else CalendarFeed.for_all(),
+        "google_event_url": None if meeting.is_cancelled else feeds.google_event_url(meeting),
+    }
+
+
 class MeetingDetailView(DetailView):
     template_name = "meetings/meeting_detail.html"
     context_object_name = "meeting"
 
     def get_queryset(self):
-        meetings = Meeting.objects.for_listing()
-        if self.request.user.is_staff:
-            # Staff may preview drafts; the page says it is a draft.
-            return meetings
-        return meetings.published()
+        # Staff may preview drafts; the page says it is a draft.
+        return Meeting.objects.for_listing().visible_to(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        meeting = self.object
-        series_meetings = []
-        if meeting.series_id:
-            series_meetings = (
-                Meeting.objects.published()
-                .for_listing()
-                .filter(series_id=meeting.series_id)
-                .exclude(pk=meeting.pk)
-                .order_by("starts_at", "pk")
-            )
-        context["series_meetings"] = series_meetings
-        if meeting.is_taking_rsvps and "rsvp_form" not in context:
-            context["rsvp_form"] = RsvpForm(meeting=meeting)
+        context.update(meeting_page_context(self.object))
         return context
 
     def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        if "rsvp_form" in context:
-            # The form's one-time key is for this visitor alone: no shared cache may keep it.
-            add_never_cache_headers(response)
-        return response
+        return _no_shared_cache_for_form(
+            super().render_to_response(context, **response_kwargs), context
+        )
+
+
+def _meeting_page_with_form(request, meeting, form, *, status):
+    """The meeting page with the RSVP form sent back, showing its errors."""
+    context = meeting_page_context(meeting, rsvp_form=form)
+    response = render(request, MeetingDetailView.template_name, context, status=status)
+    return _no_shared_cache_for_form(response, context)
+
+
+def _no_shared_cache_for_form(response, context):
+    if context["rsvp_form"] is not None:
+        # The form's one-time key is for this visitor alone: no shared cache may keep it.
+        add_never_cache_headers(response)
+    return response
 
 
 class MeetingsOfMixin:
@@ -139,19 +161,25 @@ class MeetingsOfMixin:
         return context
 
 
-class VenueDetailView(MeetingsOfMixin, DetailView):
+class VenueDetailView(MeetingsOfMixin, CalendarFeedMixin, DetailView):
     model = Venue
     template_name = "meetings/venue_detail.html"
     context_object_name = "venue"
     meetings_field = "venue"
     past_shown = 10  # a venue hosts meeting after meeting; a series ends
 
+    def get_calendar_feed(self):
+        return CalendarFeed.for_venue(self.object)
 
-class SeriesDetailView(MeetingsOfMixin, DetailView):
+
+class SeriesDetailView(MeetingsOfMixin, CalendarFeedMixin, DetailView):
     model = MeetingSeries
     template_name = "meetings/series_detail.html"
     context_object_name = "series"
     meetings_field = "series"
+
+    def get_calendar_feed(self):
+        return CalendarFeed.for_series(self.object)
 
 
 def redirect_to_listing(request):
@@ -193,10 +221,7 @@ def rsvp_create(request, slug):
         return redirect("meetings:meeting-detail", slug=slug)
     if is_rate_limited(request):
         return too_many_requests(request)
-    meetings = Meeting.objects.for_listing()
-    if not request.user.is_staff:
-        meetings = meetings.published()
-    meeting = get_object_or_404(meetings, slug=slug)
+    meeting = get_object_or_404(Meeting.objects.for_listing().visible_to(request.user), slug=slug)
     try:
         check_open(meeting)
     except RsvpError as error:
@@ -220,16 +245,6 @@ def rsvp_create(request, slug):
     return redirect("meetings:rsvp-manage", token=result.token)
 
 
-def _meeting_page_with_form(request, meeting, form, *, status):
-    view = MeetingDetailView()
-    view.setup(request, slug=meeting.slug)
-    view.object = meeting
-    context = view.get_context_data(object=meeting, rsvp_form=form)
-    response = render(request, view.template_name, context, status=status)
-    add_never_cache_headers(response)
-    return response
-
-
 @require_safe
 def rsvp_sent(request, slug):
     """After an RSVP with an email that was already on the list: the link went by email only."""
@@ -248,7 +263,7 @@ def rsvp_manage(request, token):
 
 def _manage_page(request, rsvp, token, *, form=None, status=200):
     meeting = rsvp.meeting
-    can_change = not rsvp.is_cancelled and meeting.is_taking_rsvps
+    can_change = rsvp.can_be_changed
     if form is None and can_change:
         form = RsvpChangeForm(
             meeting=meeting,
@@ -260,7 +275,7 @@ def _manage_page(request, rsvp, token, *, form=None, status=200):
         "token": token,
         "manage_url": services.manage_url(token),
         "change_form": form if can_change else None,
-        "can_cancel": not rsvp.is_cancelled and meeting.starts_at > timezone.now(),
+        "can_cancel": rsvp.can_be_cancelled,
     }
     return render(request, "meetings/rsvp_manage.html", context, status=status)
 
@@ -322,7 +337,7 @@ def privacy(request):
 
 # ---------------------------------------------------------------------------
 # Calendar feeds and calendar files (iCalendar), and the Atom feed.
-# The builders live in meetings/feeds.py; these views pick meetings and speak HTTP.
+# The builders live in meetings/ical.py; these views pick meetings and speak HTTP.
 # ---------------------------------------------------------------------------
 
 # Short, so a fix reaches subscribers soon; conditional requests make refetching cheap.
@@ -333,19 +348,19 @@ ICALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 def _calendar_response(request, meetings, *, feed=None, filename=None):
     """The calendar of `meetings`, or 304 when the client's copy is current.
 
-    The ETag and Last-Modified come from one aggregate query (feeds.feed_fingerprint),
+    The ETag and Last-Modified come from one aggregate query (ical.feed_fingerprint),
     so a conditional request is answered without building the calendar. With a
     `filename` (one meeting's file) no meeting at all means 404.
     """
     options = feed.calendar_options if feed else {}
-    etag, last_modified, count = feeds.feed_fingerprint(meetings, extra=options.values())
+    etag, last_modified, count = ical.feed_fingerprint(meetings, extra=options.values())
     if filename and not count:
         raise Http404(gettext("No meeting found at this address."))
     timestamp = int(last_modified.timestamp()) if last_modified else None
     response = get_conditional_response(request, etag=quote_etag(etag), last_modified=timestamp)
     if response is None:
-        body = feeds.feed_bytes(
-            feeds.feed_meetings(meetings.order_by("starts_at", "pk")), **options
+        body = ical.feed_bytes(
+            ical.calendar_meetings(meetings.order_by("starts_at", "pk")), **options
         )
         response = HttpResponse(body, content_type=ICALENDAR_CONTENT_TYPE)
         if filename:
@@ -360,21 +375,22 @@ def _calendar_response(request, meetings, *, feed=None, filename=None):
 @require_safe
 def meetings_feed(request):
     """Every published meeting, from 90 days ago onward."""
-    return _calendar_response(request, feeds.calendar_meetings(), feed=feeds.CalendarFeed.for_all())
+    meetings = Meeting.objects.in_feed_window()
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_all())
 
 
 @require_safe
 def venue_feed(request, slug):
     venue = get_object_or_404(Venue, slug=slug)
-    meetings = feeds.calendar_meetings().filter(venue=venue)
-    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_venue(venue))
+    meetings = Meeting.objects.in_feed_window().filter(venue=venue)
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_venue(venue))
 
 
 @require_safe
 def series_feed(request, slug):
     series = get_object_or_404(MeetingSeries, slug=slug)
-    meetings = feeds.calendar_meetings().filter(series=series)
-    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_series(series))
+    meetings = Meeting.objects.in_feed_window().filter(series=series)
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_series(series))
 
 
 @require_safe
@@ -382,8 +398,8 @@ def language_feed(request, code):
     """Meetings held in the language or interpreted into it."""
     if code not in dict(settings.LANGUAGES):
         raise Http404(gettext("No meetings are held in that language."))
-    meetings = feeds.calendar_meetings().in_language(code)
-    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_language(code))
+    meetings = Meeting.objects.in_feed_window().in_language(code)
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_language(code))
 
 
 @require_safe

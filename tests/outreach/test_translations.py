@@ -432,12 +432,10 @@ PAGES = {
         "meetings:series-detail", "sessions", "english-sessions"
     ),
 }
-# Named URLs that are not pages: redirects, machine endpoints, the POST-only language switch,
-# and the RSVP form's POST targets (their error pages are the meeting page, checked above).
+# Named URLs that are not pages: redirects, machine endpoints, and the RSVP form's POST targets (their error pages are the meeting page, checked above).
 NOT_PAGES = {
     "home",
     "healthz",
-    "set_language",
     "meetings:language-home",
     "meetings:rsvp-create",
     "meetings:rsvp-change",

@@ -22,10 +22,10 @@ from meetings.services import (
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
-    manage_url,
-    notify_meeting_changed,
-    promote_waitlist,
+    publish_meeting,
+    save_meeting,
 )
+from meetings.tokens import manage_url
 
 
 class MissingTranslationFilter(admin.SimpleListFilter):
@@ -239,8 +239,8 @@ class MeetingAdmin(TabbedTranslationAdmin):
     @admin.action(description=_("Publish selected meetings"))
     def publish_meetings(self, request, queryset):
         count = 0
-        for meeting in queryset.filter(status=Meeting.Status.DRAFT):
-            meeting.publish()
+        for meeting in queryset.filter(status=Meeting.Status.DRAFT).select_related("venue"):
+            publish_meeting(meeting=meeting)
             count += 1
         self.message_user(
             request,
@@ -284,8 +284,8 @@ class MeetingAdmin(TabbedTranslationAdmin):
     @admin.action(description=_("Cancel selected meetings"))
     def cancel_meetings(self, request, queryset):
         count = told = 0
-        for meeting in queryset.filter(status=Meeting.Status.PUBLISHED):
-            told += cancel_meeting(meeting=meeting)
+        for meeting in queryset.filter(status=Meeting.Status.PUBLISHED).select_related("venue"):
+            told += cancel_meeting(meeting=meeting).told
             count += 1
         self.message_user(
             request,
@@ -298,35 +298,27 @@ class MeetingAdmin(TabbedTranslationAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if obj.status != Meeting.Status.DRAFT and obj.published_at is None:
-            obj.published_at = timezone.now()
-        before = Meeting.objects.get(pk=obj.pk) if change else None
-        super().save_model(request, obj, form, change)
-        if before is None:
-            return
-        told = notify_meeting_changed(meeting=obj, before=before)
-        if told:
+        saved = save_meeting(meeting=obj)
+        if saved.told:
             self.message_user(
                 request,
                 ngettext(
                     "Emailing %(told)d RSVP about the change.",
                     "Emailing %(told)d RSVPs about the change.",
-                    told,
+                    saved.told,
                 )
-                % {"told": told},
+                % {"told": saved.told},
                 messages.INFO,
             )
-        # More seats (or none to count) may let waitlisted parties in.
-        promoted = promote_waitlist(meeting=obj)
-        if promoted:
+        if saved.promoted:
             self.message_user(
                 request,
                 ngettext(
                     "Confirmed %(count)d party from the waitlist.",
                     "Confirmed %(count)d parties from the waitlist.",
-                    len(promoted),
+                    len(saved.promoted),
                 )
-                % {"count": len(promoted)},
+                % {"count": len(saved.promoted)},
                 messages.INFO,
             )
 

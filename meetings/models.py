@@ -66,8 +66,13 @@ class CalendarStateMixin:
                 state[name] = self.__dict__.get(name)
         return state
 
+    @property
+    def loaded_calendar_state(self):
+        """Those fields as last loaded or saved ({name: value}), or None for a new row."""
+        return getattr(self, "_loaded_calendar_state", None)
+
     def calendar_changed(self):
-        loaded = getattr(self, "_loaded_calendar_state", None)
+        loaded = self.loaded_calendar_state
         return loaded is not None and loaded != self._calendar_state()
 
     def remember_calendar_state(self):
@@ -363,11 +368,17 @@ class Meeting(CalendarStateMixin, models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        changed = []
         if self.calendar_changed():
             self.sequence += 1
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "sequence"}
+            changed.append("sequence")
+        # The one place `published_at` is stamped: the first save that is not a draft.
+        if not self.is_draft and self.published_at is None:
+            self.published_at = timezone.now()
+            changed.append("published_at")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *changed}
         super().save(*args, **kwargs)
         self.remember_calendar_state()
 
@@ -473,17 +484,24 @@ class Meeting(CalendarStateMixin, models.Model):
     # Single-row changes.
 
     def publish(self):
+        """Publish the meeting (`save` stamps `published_at` the first time).
+
+        Staff screens call services.publish_meeting, which also tells whoever must know.
+        """
         self.status = self.Status.PUBLISHED
-        if self.published_at is None:
-            self.published_at = timezone.now()
-        self.save()
+        self.save(update_fields=["status", "updated_at"])
 
     def cancel(self, note=None):
-        """Cancel the meeting; the raised `sequence` tells calendar apps."""
+        """Cancel the meeting; the raised `sequence` tells calendar apps.
+
+        Staff screens call services.cancel_meeting, which also emails the RSVPs.
+        """
         self.status = self.Status.CANCELLED
+        fields = ["status", "updated_at"]
         if note is not None:
             self.cancellation_note = note
-        self.save()
+            fields.append("cancellation_note")
+        self.save(update_fields=fields)
 
 
 class RsvpQuerySet(models.QuerySet):

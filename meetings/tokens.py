@@ -12,7 +12,9 @@ import secrets
 import time
 import uuid
 
+from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 # secrets.token_urlsafe(32) and the derived form tokens: 43 URL-safe base64 characters.
@@ -66,3 +68,8 @@ def read_form_token(value: str) -> tuple[uuid.UUID, int, float] | None:
         return uuid.UUID(hex=payload["k"]), int(payload["m"]), float(payload["t"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
+
+
+def manage_url(token: str) -> str:
+    """The absolute private link of a manage token, in the active language."""
+    return settings.SITE_URL + reverse("meetings:rsvp-manage", kwargs={"token": token})

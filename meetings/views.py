@@ -18,7 +18,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
 
-from meetings import feeds, ical, services
+from meetings import feeds, ical
 from meetings.feeds import CalendarFeed
 from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
@@ -31,6 +31,7 @@ from meetings.services import (
     create_rsvp,
     update_rsvp,
 )
+from meetings.tokens import manage_url
 
 
 class CalendarFeedMixin:
@@ -273,7 +274,7 @@ def _manage_page(request, rsvp, token, *, form=None, status=200):
         "rsvp": rsvp,
         "meeting": meeting,
         "token": token,
-        "manage_url": services.manage_url(token),
+        "manage_url": manage_url(token),
         "change_form": form if can_change else None,
         "can_cancel": rsvp.can_be_cancelled,
     }

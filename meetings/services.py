@@ -133,7 +133,7 @@ def create_rsvp(
             # A name or note left blank this time keeps the one given before.
             details["first_name"] = first_name or existing.first_name
             details["note"] = note or existing.note
-            _apply_changes(meeting, existing, details, rejoin=existing.is_cancelled)
+            _apply_changes(meeting, existing, details)
             existing.token_hash = hash_token(token)
             existing.submission_key = submission_key
             existing.save(update_fields=["token_hash", "submission_key", "updated_at"])
@@ -353,19 +353,9 @@ def _fits(meeting, party_size) -> bool:
     return free is None or party_size <= free
 
 
-def _apply_changes(meeting, rsvp, details, *, rejoin=False):
-    """Write new details onto an RSVP under the lock, checking seats for added people.
-
-    `rejoin`: a cancelled RSVP coming back joins like a new arrival, at the end of the line.
-    """
-    if rejoin:
-        rsvp.status = (
-            Rsvp.Status.CONFIRMED
-            if _fits(meeting, details["party_size"])
-            else Rsvp.Status.WAITLISTED
-        )
-        rsvp.created_at = timezone.now()
-    elif rsvp.is_confirmed and details["party_size"] > rsvp.party_size:
+def _apply_changes(meeting, rsvp, details):
+    """Write new details onto an RSVP under the lock, checking seats for added people."""
+    if rsvp.is_confirmed and details["party_size"] > rsvp.party_size:
         added = details["party_size"] - rsvp.party_size
         free = _free_seats(meeting)
         if free is not None and added > free:

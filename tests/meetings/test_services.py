@@ -21,7 +21,6 @@ from meetings.services import (
     update_rsvp,
 )
 from meetings.tokens import hash_token
-from tests.conftest import requires_postgres
 from tests.factories import MeetingFactory, RsvpFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
@@ -499,7 +498,7 @@ def run_in_threads(functions):
 THREADS, RSVPS_PER_THREAD = 40, 3
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_rsvps_never_exceed_capacity_and_none_is_lost():
     meeting = MeetingFactory(capacity=20)
@@ -517,7 +516,7 @@ def test_concurrent_rsvps_never_exceed_capacity_and_none_is_lost():
     assert Rsvp.objects.filter(meeting=meeting).count() == THREADS * RSVPS_PER_THREAD
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_mixed_party_sizes_never_exceed_capacity():
     meeting = MeetingFactory(capacity=20)
@@ -538,7 +537,7 @@ def test_concurrent_mixed_party_sizes_never_exceed_capacity():
     assert Rsvp.objects.filter(meeting=meeting).count() == THREADS * RSVPS_PER_THREAD
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_cancellations_racing_new_rsvps_keep_capacity_and_promote():
     meeting = MeetingFactory(capacity=20)
@@ -562,7 +561,7 @@ def test_cancellations_racing_new_rsvps_keep_capacity_and_promote():
     assert Meeting.objects.with_seat_counts().get(pk=meeting.pk).seat_counts == (20, 10)
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_form_sent_from_many_threads_makes_one_rsvp():
     meeting = MeetingFactory(capacity=20)
@@ -579,7 +578,7 @@ def test_the_same_form_sent_from_many_threads_makes_one_rsvp():
     assert len(set(tokens)) == 1
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_email_from_many_threads_makes_one_rsvp():
     meeting = MeetingFactory(capacity=20)

@@ -236,7 +236,7 @@ class MeetingAdmin(TabbedTranslationAdmin):
     def waitlist(self, meeting):
         return meeting.waitlist_count
 
-    @admin.action(description=_("Publish selected meetings"))
+    @admin.action(description=_("Publish selected meetings"), permissions=["change"])
     def publish_meetings(self, request, queryset):
         count = 0
         for meeting in queryset.filter(status=Meeting.Status.DRAFT).select_related("venue"):
@@ -281,7 +281,7 @@ class MeetingAdmin(TabbedTranslationAdmin):
             format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
         )
 
-    @admin.action(description=_("Cancel selected meetings"))
+    @admin.action(description=_("Cancel selected meetings"), permissions=["change"])
     def cancel_meetings(self, request, queryset):
         count = told = 0
         for meeting in queryset.filter(status=Meeting.Status.PUBLISHED).select_related("venue"):
@@ -437,7 +437,7 @@ class RsvpAdmin(admin.ModelAdmin):
     def needs(self, rsvp):
         return rsvp_needs(rsvp)
 
-    @admin.action(description=_("Check in: mark selected as arrived"))
+    @admin.action(description=_("Check in: mark selected as arrived"), permissions=["change"])
     def check_in(self, request, queryset):
         count = (
             queryset.filter(checked_in_at__isnull=True)
@@ -451,7 +451,7 @@ class RsvpAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Undo check-in of selected"))
+    @admin.action(description=_("Undo check-in of selected"), permissions=["change"])
     def undo_check_in(self, request, queryset):
         count = queryset.exclude(checked_in_at=None).update(checked_in_at=None)
         self.message_user(
@@ -461,7 +461,10 @@ class RsvpAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Cancel selected RSVPs (frees their seats for the waitlist)"))
+    @admin.action(
+        description=_("Cancel selected RSVPs (frees their seats for the waitlist)"),
+        permissions=["change"],
+    )
     def cancel_rsvps(self, request, queryset):
         count = 0
         for rsvp in queryset.exclude(status=Rsvp.Status.CANCELLED):

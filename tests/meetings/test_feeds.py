@@ -132,3 +132,17 @@ def test_atom_feed_marks_cancelled_meetings(client):
     body = client.get(feed_url("feed-atom")).content.decode()
 
     assert "<title>Cancelled: Town hall</title>" in body
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_atom_feed_query_count_does_not_grow_with_meetings(
+    client, django_assert_num_queries, count
+):
+    for _ in range(count):
+        MeetingFactory(venue=VenueFactory(), series=MeetingSeriesFactory())
+
+    # The meetings with their venues and series, in one query.
+    with django_assert_num_queries(1):
+        response = client.get(feed_url("feed-atom"))
+
+    assert response.content.decode().count("<entry>") == count

@@ -168,7 +168,7 @@ def test_feed_etag_changes_when_a_meeting_changes(client):
 
 
 def test_feed_etag_changes_when_the_venue_changes(client):
-    meeting = MeetingFactory()
+    meeting = MeetingFactory(venue=VenueFactory(name="Old name", street_address="1 Elm St"))
     etag = client.get(feed_url())["ETag"]
 
     meeting.venue.name = "New name"
@@ -176,6 +176,9 @@ def test_feed_etag_changes_when_the_venue_changes(client):
     response = client.get(feed_url(), HTTP_IF_NONE_MATCH=etag)
 
     assert response.status_code == 200
+    assert response["ETag"] != etag
+    event = events_by_uid(response.content)[uid(meeting)]
+    assert str(event["LOCATION"]) == "New name, 1 Elm St, Dallas, TX 75201"
 
 
 def test_feed_etag_differs_by_language(client):

@@ -243,6 +243,7 @@ def save_meeting(*, meeting: Meeting) -> MeetingSaved:
 
 
 def publish_meeting(*, meeting: Meeting) -> MeetingSaved:
+    """Publish a draft (its RSVPs hear nothing: a draft never promised them anything)."""
     return _save(meeting, meeting.publish)
 
 
@@ -277,7 +278,8 @@ def meeting_changes(meeting: Meeting, *, before: dict | None) -> set[MeetingChan
     return changes
 
 
-def _save(meeting, save) -> MeetingSaved:
+def _save(meeting: Meeting, save) -> MeetingSaved:
+    """Run `save` (which changes and saves the meeting) under the lock, then tell and promote."""
     with transaction.atomic():
         if meeting.pk is None:
             save()
@@ -289,12 +291,7 @@ def _save(meeting, save) -> MeetingSaved:
         changes = meeting_changes(meeting, before=before)
         told = []
         if changes:
-            told = list(
-                meeting.rsvps.active()
-                .exclude(email="")
-                .select_related("meeting__venue")
-                .order_by("pk")
-            )
+            told = list(meeting.rsvps.active().exclude(email="").order_by("pk"))
             for rsvp in told:
                 # The RSVP's own copy of the meeting is the saved one, not a stale read.
                 rsvp.meeting = meeting

@@ -102,13 +102,13 @@ def meeting_page_context(meeting, *, rsvp_form=None):
         )
     if rsvp_form is None and meeting.is_taking_rsvps:
         rsvp_form = RsvpForm(meeting=meeting)
+    # A meeting in a series offers the series' feed; any other, all meetings.
+    feed = CalendarFeed.for_series(meeting.series) if meeting.series_id else CalendarFeed.for_all()
     return {
         "meeting": meeting,
         "series_meetings": series_meetings,
         "rsvp_form": rsvp_form,
-        "feed": CalendarFeed.for_series(meeting.series)
-        if meeting.series_id
-        else CalendarFeed.for_all(),
+        "feed": feed,
         "google_event_url": None if meeting.is_cancelled else feeds.google_event_url(meeting),
     }
 

@@ -10,8 +10,8 @@ COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 
 COPY . .
-# Build-time only values: collectstatic and the catalogs need settings to load.
-RUN DEBUG=false SECRET_KEY=build-only-not-secret-and-never-used-by-the-running-site-0123456789 python manage.py compilemessages \
+# Build-time only values: collectstatic needs settings to load. Catalogs compile with Babel.
+RUN pybabel -q compile -d locale -D django \
  && DEBUG=false SECRET_KEY=build-only-not-secret-and-never-used-by-the-running-site-0123456789 python manage.py collectstatic --no-input \
  && useradd --system --uid 10001 outreach \
  && mkdir -p /app/var && chown outreach /app/var

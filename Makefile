@@ -39,9 +39,10 @@ env: .env
 	cp .env.example .env
 	mkdir -p var/static
 
-# Compiles locale/*/LC_MESSAGES/django.po with Babel: no GNU gettext needed.
-messages: install env
-	$(MANAGE) compilemessages
+# Compiles locale/*/LC_MESSAGES/django.po with Babel's command line: no GNU gettext needed.
+# (Django's own `manage.py compilemessages` works too, where GNU gettext is installed.)
+messages: install
+	$(BIN)/pybabel -q compile -d locale -D django
 
 migrate: install env
 	mkdir -p var

@@ -24,10 +24,10 @@ from meetings.services import (
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
-    manage_url,
-    notify_meeting_changed,
-    promote_waitlist,
+    publish_meeting,
+    save_meeting,
 )
+from meetings.tokens import manage_url
 from meetings.widgets import LabelledSplitDateTime
 
 
@@ -248,11 +248,11 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
     def waitlist(self, meeting):
         return meeting.waitlist_count
 
-    @admin.action(description=_("Publish selected meetings"))
+    @admin.action(description=_("Publish selected meetings"), permissions=["change"])
     def publish_meetings(self, request, queryset):
         count = 0
-        for meeting in queryset.filter(status=Meeting.Status.DRAFT):
-            meeting.publish()
+        for meeting in queryset.filter(status=Meeting.Status.DRAFT).select_related("venue"):
+            publish_meeting(meeting=meeting)
             count += 1
         self.message_user(
             request,
@@ -293,11 +293,11 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
             format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
         )
 
-    @admin.action(description=_("Cancel selected meetings"))
+    @admin.action(description=_("Cancel selected meetings"), permissions=["change"])
     def cancel_meetings(self, request, queryset):
         count = told = 0
-        for meeting in queryset.filter(status=Meeting.Status.PUBLISHED):
-            told += cancel_meeting(meeting=meeting)
+        for meeting in queryset.filter(status=Meeting.Status.PUBLISHED).select_related("venue"):
+            told += cancel_meeting(meeting=meeting).told
             count += 1
         self.message_user(
             request,
@@ -310,35 +310,27 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if obj.status != Meeting.Status.DRAFT and obj.published_at is None:
-            obj.published_at = timezone.now()
-        before = Meeting.objects.get(pk=obj.pk) if change else None
-        super().save_model(request, obj, form, change)
-        if before is None:
-            return
-        told = notify_meeting_changed(meeting=obj, before=before)
-        if told:
+        saved = save_meeting(meeting=obj)
+        if saved.told:
             self.message_user(
                 request,
                 ngettext(
                     "Emailing %(told)d RSVP about the change.",
                     "Emailing %(told)d RSVPs about the change.",
-                    told,
+                    saved.told,
                 )
-                % {"told": told},
+                % {"told": saved.told},
                 messages.INFO,
             )
-        # More seats (or none to count) may let waitlisted parties in.
-        promoted = promote_waitlist(meeting=obj)
-        if promoted:
+        if saved.promoted:
             self.message_user(
                 request,
                 ngettext(
                     "Confirmed %(count)d party from the waitlist.",
                     "Confirmed %(count)d parties from the waitlist.",
-                    len(promoted),
+                    len(saved.promoted),
                 )
-                % {"count": len(promoted)},
+                % {"count": len(saved.promoted)},
                 messages.INFO,
             )
 
@@ -458,7 +450,7 @@ class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
     def needs(self, rsvp):
         return rsvp_needs(rsvp)
 
-    @admin.action(description=_("Check in: mark selected as arrived"))
+    @admin.action(description=_("Check in: mark selected as arrived"), permissions=["change"])
     def check_in(self, request, queryset):
         count = (
             queryset.filter(checked_in_at__isnull=True)
@@ -472,7 +464,7 @@ class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Undo check-in of selected"))
+    @admin.action(description=_("Undo check-in of selected"), permissions=["change"])
     def undo_check_in(self, request, queryset):
         count = queryset.exclude(checked_in_at=None).update(checked_in_at=None)
         self.message_user(
@@ -482,7 +474,10 @@ class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Cancel selected RSVPs (frees their seats for the waitlist)"))
+    @admin.action(
+        description=_("Cancel selected RSVPs (frees their seats for the waitlist)"),
+        permissions=["change"],
+    )
     def cancel_rsvps(self, request, queryset):
         count = 0
         for rsvp in queryset.exclude(status=Rsvp.Status.CANCELLED):

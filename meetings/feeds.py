@@ -1,502 +1,22 @@
-"""Calendar feeds (iCalendar) and the Atom feed of newly announced meetings.
-
-The builders are pure: they take meetings and return icalendar objects or bytes, in the
-active language. Views pick the meetings and handle HTTP (meetings/views.py, at the end).
-
-What calendar apps need, and why the code looks the way it does:
-- UIDs come from the meeting's id and the site's host, so a meeting keeps its UID when its
-  title or slug changes; SEQUENCE (raised by Meeting.save) tells apps a known event changed.
-- Cancelled meetings stay in the feeds as STATUS:CANCELLED, with the title saying so,
-  because Google Calendar hides cancelled events instead of marking them.
-- VTIMEZONE: icalendar's add_missing_timezones() writes each kind of transition once with the
-  later ones as a comma-separated RDATE list; ical.js (Thunderbird) and vobject read only the
-  first value, so daylight-time meetings came out an hour off. We write one observance per
-  transition, each with its own DTSTART and no RDATE at all, which every parser reads alike.
-- Output is deterministic for the same data (DTSTAMP is the meeting's last change), so the
-  ETag the views derive from the data without building the feed is a truthful strong one.
-"""
+"""What pages offer to subscribe to (calendar feeds and one-click links) and the Atom feed
+of newly announced meetings. The calendars themselves are built in meetings/ical.py."""
 
 import datetime as dt
-import functools
-import hashlib
-import re
-import zoneinfo
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Count, Max, Sum
 from django.urls import reverse
-from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext, pgettext
-from icalendar import (
-    Calendar,
-    Event,
-    Timezone,
-    TimezoneDaylight,
-    TimezoneStandard,
-    vDDDTypes,
-    vDuration,
-    vGeo,
-    vInt,
-    vText,
-    vUri,
-)
-from modeltranslation.utils import resolution_order
 
-from meetings.models import Meeting, MeetingSeries, Venue
-from meetings.templatetags.outreach import long_date, spoken_list, time_range
+from meetings import ical
+from meetings.formatting import language_name, long_date, time_range
+from meetings.models import Meeting
 
-# Feeds show meetings that started at most this many days ago, and everything after.
-FEED_PAST_DAYS = 90
-# What we ask calendar apps to poll at (REFRESH-INTERVAL, X-PUBLISHED-TTL).
-REFRESH_INTERVAL = dt.timedelta(hours=1)
-PRODID = "-//Police Community Outreach//Outreach meetings//EN"
-# Part of every ETag: raise it when the shape of the output changes, so caches refetch.
-FEED_FORMAT = "1"
 ATOM_ITEMS = 30
-
-# Time zones a calendar app needs no VTIMEZONE for: icalendar writes their times with a Z.
-_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal"}
-_CALENDAR_NAME_UNSAFE = re.compile(r"\s*[,;\\\r\n]+\s*")
-
-
-def site_host():
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
-def meeting_uid(meeting):
-    """Never changes for a meeting: its id and the site's host, not its slug or title."""
-    return f"meeting-{meeting.pk}@{site_host()}"
-
-
-def calendar_meetings(meetings=None, *, now=None):
-    """The meetings a feed covers: published or cancelled, from FEED_PAST_DAYS ago onward."""
-    if meetings is None:
-        meetings = Meeting.objects.all()
-    since = (now or timezone.now()) - dt.timedelta(days=FEED_PAST_DAYS)
-    return meetings.published().filter(starts_at__gte=since)
-
-
-def safe_calendar_text(text):
-    """NAME, X-WR-CALNAME and X-WR-CALDESC without `,` `;` `\\` or line breaks.
-
-    Parsers disagree on how to unescape those properties, so we never need escapes there.
-    """
-    return _CALENDAR_NAME_UNSAFE.sub(" - ", str(text)).strip(" -")
-
-
-_MISSING = object()
-
-
-def _translated(obj, field, languages):
-    """`obj.<field>` as modeltranslation gives it (first non-empty in `languages`), faster.
-
-    The descriptor looks up the active language on every read; a feed reads thousands.
-    """
-    for code in languages:
-        name = f"{field}_{code}"
-        value = obj.__dict__.get(name, _MISSING)
-        if value is _MISSING:  # a deferred field: let the model load it
-            value = getattr(obj, name, None)
-        if value not in (None, ""):
-            return value
-    return ""
-
-
-class EventWriter:
-    """Turns meetings into VEVENTs in the active language.
-
-    A feed holds hundreds of meetings at a handful of venues, so the translated phrases,
-    each venue's LOCATION and GEO and each series' line are worked out once per calendar,
-    and the property objects they give are shared by the events (nothing mutates them).
-    """
-
-    _SLUG = "--slug--"
-
-    def __init__(self):
-        language = translation.get_language() or settings.LANGUAGE_CODE
-        self.languages = resolution_order(language)
-        names = {code: str(name) for code, name in settings.LANGUAGES}
-        self.language_names = names
-        self.held_in = {
-            code: gettext("In %(language)s") % {"language": name} for code, name in names.items()
-        }
-        self.interpretation = gettext("Interpretation into %(languages)s")
-        # Translators: the title of a cancelled meeting in calendar apps and news readers.
-        self.cancelled_title = gettext("Cancelled: %(title)s")
-        self.cancelled_line = gettext("This meeting is cancelled.")
-        self.hosted_by = gettext("Hosted by: %(host)s")
-        self.part_of = gettext("Part of: %(series)s")
-        self.accessibility = gettext("Accessibility: %(notes)s")
-        self.details = gettext("Details: %(url)s")
-        # reverse() costs as much as building an event: fill in one address instead.
-        self.url_pattern = settings.SITE_URL + reverse(
-            "meetings:meeting-detail", kwargs={"slug": self._SLUG}
-        )
-        self.host = site_host()
-        self._venues = {}
-        self._series_lines = {}
-        self._sequences = {}
-
-    def text(self, obj, field):
-        return _translated(obj, field, self.languages)
-
-    def page_url(self, meeting):
-        return self.url_pattern.replace(self._SLUG, meeting.slug)
-
-    def summary(self, meeting):
-        title = self.text(meeting, "title")
-        if meeting.status == Meeting.Status.CANCELLED:
-            return self.cancelled_title % {"title": title}
-        return title
-
-    def location(self, venue):
-        address = venue.full_address
-        return ", ".join(part for part in [self.text(venue, "name"), address] if part)
-
-    def languages_line(self, meeting):
-        """'In Spanish · Interpretation into English', as the pages say it."""
-        line = self.held_in.get(meeting.language) or meeting.language
-        if meeting.interpretation_languages:
-            names = spoken_list(
-                self.language_names.get(code, code) for code in meeting.interpretation_languages
-            )
-            line += " · " + self.interpretation % {"languages": names}
-        return line
-
-    def description(self, meeting, *, url=None):
-        """Plain text: what a person needs to decide to go, and the page with the rest."""
-        lines = []
-        if meeting.status == Meeting.Status.CANCELLED:
-            lines.append(self.cancelled_line)
-            note = self.text(meeting, "cancellation_note")
-            if note:
-                lines.append(note)
-            lines.append("")
-        summary = self.text(meeting, "summary")
-        if summary:
-            lines.append(summary)
-        lines.append(self.languages_line(meeting))
-        host = self.text(meeting, "host")
-        if host:
-            lines.append(self.hosted_by % {"host": host})
-        if meeting.series_id:
-            lines.append(self._series_line(meeting.series))
-        notes = self._venue(meeting.venue)["accessibility"]
-        if notes:
-            lines.append(notes)
-        lines.append(self.details % {"url": url or self.page_url(meeting)})
-        return "\n".join(lines)
-
-    def event(self, meeting):
-        """One VEVENT. No ORGANIZER or ATTENDEE: with them, apps e-mail the organizer."""
-        venue = self._venue(meeting.venue)
-        url = self.page_url(meeting)
-        # The last change, not the time of the request: the same data gives the same bytes.
-        changed = vDDDTypes(meeting.updated_at.astimezone(dt.UTC))
-        properties = {
-            "UID": vText(f"meeting-{meeting.pk}@{self.host}"),  # as meeting_uid()
-            "DTSTAMP": changed,
-            "DTSTART": vDDDTypes(meeting.starts_at.astimezone(venue["tzinfo"])),
-            "DTEND": vDDDTypes(meeting.ends_at.astimezone(venue["tzinfo"])),
-            "SUMMARY": vText(self.summary(meeting)),
-            "DESCRIPTION": vText(self.description(meeting, url=url)),
-            "LOCATION": venue["location"],
-        }
-        if venue["geo"] is not None:
-            properties["GEO"] = venue["geo"]
-        properties.update(
-            {
-                "URL": vUri(url),
-                "STATUS": _CANCELLED if meeting.status == Meeting.Status.CANCELLED else _CONFIRMED,
-                "SEQUENCE": self._sequence(meeting.sequence),
-                "CREATED": vDDDTypes(meeting.created_at.astimezone(dt.UTC)),
-                "LAST-MODIFIED": changed,
-            }
-        )
-        # Properties are handed over whole: Component.add() would infer each type again,
-        # which costs about as much as serializing (see the benchmark_feeds command).
-        return Event(properties)
-
-    def _venue(self, venue):
-        known = self._venues.get(venue.pk)
-        if known is None:
-            has_geo = venue.latitude is not None and venue.longitude is not None
-            notes = self.text(venue, "accessibility_notes")
-            known = self._venues[venue.pk] = {
-                # Times in a UTC venue come out with a Z and need no VTIMEZONE.
-                "tzinfo": dt.UTC if venue.time_zone in _UTC_NAMES else venue.tzinfo,
-                "location": vText(self.location(venue)),
-                "geo": vGeo((float(venue.latitude), float(venue.longitude))) if has_geo else None,
-                "accessibility": self.accessibility % {"notes": notes} if notes else "",
-            }
-        return known
-
-    def _series_line(self, series):
-        line = self._series_lines.get(series.pk)
-        if line is None:
-            line = self._series_lines[series.pk] = self.part_of % {
-                "series": self.text(series, "title")
-            }
-        return line
-
-    def _sequence(self, number):
-        value = self._sequences.get(number)
-        if value is None:
-            value = self._sequences[number] = vInt(number)
-        return value
-
-
-_CONFIRMED = vText("CONFIRMED")
-_CANCELLED = vText("CANCELLED")
-
-
-def meeting_summary(meeting):
-    """The title calendar apps show: 'Cancelled: …' when cancelled (Google hides those)."""
-    return EventWriter().summary(meeting)
-
-
-def meeting_location(meeting):
-    return EventWriter().location(meeting.venue)
-
-
-def meeting_description(meeting):
-    return EventWriter().description(meeting)
-
-
-def meeting_page_url(meeting):
-    return settings.SITE_URL + meeting.get_absolute_url()
-
-
-def meeting_event(meeting, *, language=None):
-    """One VEVENT for the meeting, in `language` (default: the active language)."""
-    with translation.override(language or translation.get_language()):
-        return EventWriter().event(meeting)
-
-
-@functools.lru_cache(maxsize=256)
-def vtimezone(tzid, first_year, last_year):
-    """A VTIMEZONE for `tzid` from January 1 of `first_year` to the end of `last_year`.
-
-    One STANDARD or DAYLIGHT observance per change of offset, each with its own DTSTART
-    (the moment of change in the time before it, as RFC 5545 says) and no RDATE.
-    """
-    tz = zoneinfo.ZoneInfo(tzid)
-    start = dt.datetime(first_year, 1, 1, tzinfo=tz).astimezone(dt.UTC)
-    end = dt.datetime(last_year + 1, 1, 1, tzinfo=tz).astimezone(dt.UTC)
-
-    def state(instant):
-        local = instant.astimezone(tz)
-        return local.utcoffset(), bool(local.dst()), local.tzname()
-
-    def observance(onset_utc, before, after):
-        offset_to, is_daylight, name = after
-        component = TimezoneDaylight() if is_daylight else TimezoneStandard()
-        component.add("DTSTART", (onset_utc + before[0]).replace(tzinfo=None))
-        component.add("TZOFFSETFROM", before[0])
-        component.add("TZOFFSETTO", offset_to)
-        component.add("TZNAME", name or str(offset_to))
-        return component
-
-    result = Timezone()
-    result.add("TZID", tzid)
-    current = state(start)
-    result.add_component(observance(start, current, current))
-    day = dt.timedelta(days=1)
-    instant = start
-    while instant < end:
-        following = state(instant + day)
-        if following != current:
-            # Narrow the change down to the second: no zone changes twice in a day.
-            low, high = instant, instant + day
-            while high - low > dt.timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                if state(middle) == current:
-                    low = middle
-                else:
-                    high = middle
-            result.add_component(observance(high.replace(microsecond=0), current, following))
-            current = following
-        instant += day
-    return result
-
-
-class FeedMeeting:
-    """A meeting as the feed builders read it: its columns as attributes, and its venue
-    and series, which are few and shared. See `feed_meetings`."""
-
-    def __init__(self, columns, venue, series):
-        self.__dict__.update(columns)
-        self.venue = venue
-        self.series = series
-
-    def __repr__(self):
-        return f"<FeedMeeting {self.pk}>"
-
-
-_FEED_COLUMNS = (
-    "pk",
-    "slug",
-    "status",
-    "sequence",
-    "language",
-    "interpretation_languages",
-    "starts_at",
-    "ends_at",
-    "created_at",
-    "updated_at",
-    "venue_id",
-    "series_id",
-)
-_FEED_TRANSLATED_COLUMNS = ("title", "summary", "host", "cancellation_note")
-
-
-def feed_meetings(meetings):
-    """The meetings of a feed, read for building it, in three queries whatever their number.
-
-    Model instances cost more to make than the events built from them (Django and
-    modeltranslation set up every field), so a feed reads only the columns it shows and
-    fetches the few venues and series once. The builders take these or Meeting objects.
-    """
-    columns = list(_FEED_COLUMNS)
-    # Only the active language and its fallbacks: what `EventWriter.text` reads.
-    for code in resolution_order(translation.get_language() or settings.LANGUAGE_CODE):
-        columns += [f"{field}_{code}" for field in _FEED_TRANSLATED_COLUMNS]
-    rows = list(meetings.values(*columns))
-    venues = Venue.objects.in_bulk({row["venue_id"] for row in rows})
-    series_ids = {row["series_id"] for row in rows} - {None}
-    series = MeetingSeries.objects.in_bulk(series_ids) if series_ids else {}
-    return [FeedMeeting(row, venues[row["venue_id"]], series.get(row["series_id"])) for row in rows]
-
-
-def _calendar_shell(meetings, *, name, description, time_zone):
-    """The VCALENDAR's own properties and the VTIMEZONEs the meetings need; no events."""
-    calendar = Calendar()
-    calendar["VERSION"] = vText("2.0")
-    calendar["PRODID"] = vText(PRODID)
-    calendar["CALSCALE"] = vText("GREGORIAN")
-    calendar["METHOD"] = vText("PUBLISH")
-    if name is not None:
-        name = safe_calendar_text(name)
-        calendar["NAME"] = vText(name)
-        calendar["X-WR-CALNAME"] = vText(name)
-        if description is not None:
-            description = safe_calendar_text(description)
-            calendar["DESCRIPTION"] = vText(description)
-            calendar["X-WR-CALDESC"] = vText(description)
-        calendar["X-WR-TIMEZONE"] = vText(time_zone or settings.TIME_ZONE)
-        # Calendar.new(refresh_interval=...) leaves out VALUE=DURATION, and a timedelta
-        # added as X-PUBLISHED-TTL comes out as "1:00:00": write both as durations.
-        calendar["REFRESH-INTERVAL"] = vDuration(REFRESH_INTERVAL, params={"VALUE": "DURATION"})
-        calendar["X-PUBLISHED-TTL"] = vDuration(REFRESH_INTERVAL)
-
-    years = {}
-    for meeting in meetings:
-        venue = meeting.venue
-        if venue.time_zone in _UTC_NAMES:
-            continue
-        first, last = years.get(venue.time_zone, (9999, 0))
-        years[venue.time_zone] = (
-            min(first, meeting.starts_at.astimezone(venue.tzinfo).year),
-            max(last, meeting.ends_at.astimezone(venue.tzinfo).year),
-        )
-    # VTIMEZONEs come before the events that use them.
-    for tzid in sorted(years):
-        calendar.add_component(vtimezone(tzid, *years[tzid]))
-    return calendar
-
-
-def build_calendar(meetings, *, name=None, description=None, time_zone=None):
-    """A VCALENDAR with one VEVENT per meeting (active language), ready for `to_ical()`.
-
-    `name` and `description` make it a subscribable calendar (NAME, X-WR-CALNAME,
-    X-WR-CALDESC, refresh hints). Leave them out for a single meeting's file: Outlook opens
-    a file with X-WR-CALNAME as a separate calendar instead of adding the event.
-    `time_zone` (X-WR-TIMEZONE) defaults to settings.TIME_ZONE.
-    """
-    meetings = list(meetings)
-    calendar = _calendar_shell(meetings, name=name, description=description, time_zone=time_zone)
-    writer = EventWriter()
-    calendar.subcomponents.extend(writer.event(meeting) for meeting in meetings)
-    return calendar
-
-
-def calendar_bytes(calendar):
-    """The calendar as sent: UTF-8 without a byte-order mark, CRLF, folded at 75 octets."""
-    return calendar.to_ical(sorted=False)
-
-
-_END = b"END:VCALENDAR\r\n"
-
-
-def feed_bytes(meetings, *, name=None, description=None, time_zone=None):
-    """`calendar_bytes(build_calendar(...))`, byte for byte, built one event at a time.
-
-    Each event is serialized as soon as it is built, so its objects die young: a feed of
-    a thousand meetings never holds a thousand events, and Python's garbage collector
-    has no pile of them to walk again and again (a third of the time, otherwise).
-    """
-    meetings = list(meetings)
-    shell = calendar_bytes(
-        _calendar_shell(meetings, name=name, description=description, time_zone=time_zone)
-    )
-    assert shell.endswith(_END)
-    writer = EventWriter()
-    parts = [shell[: -len(_END)]]
-    parts.extend(calendar_bytes(writer.event(meeting)) for meeting in meetings)
-    parts.append(_END)
-    return b"".join(parts)
-
-
-def meeting_calendar_bytes(meeting):
-    """A complete .ics file with the one meeting, in the active language (also when cancelled)."""
-    return feed_bytes([meeting])
-
-
-def feed_fingerprint(meetings, *, extra=()):
-    """(strong ETag, Last-Modified or None, count) for a feed of `meetings`, unbuilt.
-
-    One grouped query: per venue and series, the count, id sum and latest change of the
-    meetings, with the venue and series text the events show (venues and series have no
-    timestamp of their own). The active language, the site address and `extra` (the
-    calendar's name and description) are part of it too.
-    """
-    text_fields = []
-    for code, _name in settings.LANGUAGES:
-        text_fields += [
-            f"venue__name_{code}",
-            f"venue__accessibility_notes_{code}",
-            f"series__title_{code}",
-        ]
-    rows = (
-        meetings.order_by()
-        .values(
-            "venue_id",
-            "series_id",
-            "venue__street_address",
-            "venue__city",
-            "venue__state",
-            "venue__postal_code",
-            "venue__latitude",
-            "venue__longitude",
-            "venue__time_zone",
-            *text_fields,
-        )
-        .annotate(count=Count("pk"), id_sum=Sum("pk"), last=Max("updated_at"))
-    )
-    rows = sorted(rows, key=lambda row: (row["venue_id"], row["series_id"] or 0))
-    digest = hashlib.sha256()
-    for part in (FEED_FORMAT, translation.get_language(), settings.SITE_URL, *extra):
-        digest.update(repr(part).encode() + b"\0")
-    for row in rows:
-        digest.update(repr(sorted(row.items())).encode() + b"\0")
-    last_modified = max((row["last"] for row in rows), default=None)
-    count = sum(row["count"] for row in rows)
-    return digest.hexdigest()[:32], last_modified, count
 
 
 @dataclass(frozen=True)
@@ -540,7 +60,7 @@ class CalendarFeed:
 
     @classmethod
     def for_language(cls, code):
-        language = str(dict(settings.LANGUAGES)[code])
+        language = language_name(code)
         return cls(
             path=reverse("meetings:feed-language", kwargs={"code": code}),
             name=gettext("Police community meetings in %(language)s") % {"language": language},
@@ -571,8 +91,12 @@ class CalendarFeed:
     @property
     def outlook_url(self):
         return "https://outlook.live.com/calendar/0/addfromweb?" + urlencode(
-            {"url": self.url, "name": safe_calendar_text(self.name)}
+            {"url": self.url, "name": ical.safe_calendar_text(self.name)}
         )
+
+
+def _page_url(meeting):
+    return settings.SITE_URL + meeting.get_absolute_url()
 
 
 def _google_time(value):
@@ -581,14 +105,14 @@ def _google_time(value):
 
 def google_event_url(meeting):
     """Google Calendar's 'add this event' form, filled in (one event, not a subscription)."""
-    details = "\n\n".join(part for part in [meeting.summary, meeting_page_url(meeting)] if part)
+    details = "\n\n".join(part for part in [meeting.summary, _page_url(meeting)] if part)
     return "https://calendar.google.com/calendar/render?" + urlencode(
         {
             "action": "TEMPLATE",
-            "text": meeting_summary(meeting),
+            "text": ical.summary(ical.CalendarMeeting.from_meeting(meeting)),
             "dates": f"{_google_time(meeting.starts_at)}/{_google_time(meeting.ends_at)}",
             "details": details,
-            "location": meeting_location(meeting),
+            "location": ical.location(meeting.venue),
             "ctz": meeting.venue.time_zone,
         }
     )
@@ -612,7 +136,7 @@ class AnnouncementsFeed(Feed):
         return settings.SITE_URL + reverse("meetings:feed-atom")
 
     def feed_guid(self):
-        return f"tag:{site_host()},2025:announcements"
+        return f"tag:{ical.site_host()},2025:announcements"
 
     def author_name(self):
         return gettext("Police Community Outreach")
@@ -626,17 +150,20 @@ class AnnouncementsFeed(Feed):
         )
 
     def item_title(self, item):
-        return meeting_summary(item)
+        return ical.summary(ical.CalendarMeeting.from_meeting(item))
 
     def item_description(self, item):
+        start, end = item.local_starts_at, item.local_ends_at
+        when_where = f"{long_date(start)}, {time_range(start, end)}\n{ical.location(item.venue)}"
+        text = ical.description(ical.CalendarMeeting.from_meeting(item))
         # Atom1Feed writes this as type="html": escape, and keep the lines apart.
-        return linebreaks(escape(_when_where(item) + "\n" + meeting_description(item)))
+        return linebreaks(escape(when_where + "\n" + text))
 
     def item_link(self, item):
-        return meeting_page_url(item)
+        return _page_url(item)
 
     def item_guid(self, item):
-        return f"tag:{site_host()},2025:meeting-{item.pk}"
+        return f"tag:{ical.site_host()},2025:meeting-{item.pk}"
 
     item_guid_is_permalink = False
 
@@ -645,8 +172,3 @@ class AnnouncementsFeed(Feed):
 
     def item_updateddate(self, item):
         return max(item.updated_at, item.published_at)
-
-
-def _when_where(meeting):
-    start, end = meeting.local_starts_at, meeting.local_ends_at
-    return f"{long_date(start)}, {time_range(start, end)}\n{meeting_location(meeting)}"

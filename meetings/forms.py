@@ -1,19 +1,17 @@
 """Every piece of user input is validated here."""
 
 import re
-import secrets
 import time
-import unicodedata
-import uuid
 
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, Rsvp, Venue
+from meetings.tokens import make_form_token, read_form_token
 
 SEARCH_MAX_LENGTH = 100
 
@@ -98,7 +96,6 @@ class MeetingFilterForm(forms.Form):
 NOT_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 # Multi-line text may keep tabs and line breaks, nothing else from that range.
 NOT_PLAIN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-FORM_TOKEN_SALT = "meetings.rsvp-form"  # noqa: S105 - a signing namespace, not a secret
 
 MAX_LENGTH_MESSAGE = _(
     "Please keep this to %(limit_value)d characters or fewer (it has %(show_value)d)."
@@ -136,31 +133,11 @@ class PlainTextField(forms.CharField):
         return super().to_python(value)
 
 
-def own_language_name(code, name):
+def _language_choice(code, name):
     """'Español (Spanish)' on an English page: everyone can find their own language."""
-    native = unicodedata.normalize("NFC", translation.get_language_info(code)["name_local"])
-    native = native[:1].upper() + native[1:]
-    return native if native == str(name) else f"{native} ({name})"
-
-
-def make_form_token(meeting, *, key=None, issued_at=None):
-    """The RSVP form's hidden one-time key, bound to the meeting and the time it was shown.
-
-    Signed, so it can be neither forged nor moved to another meeting. The key has 128 bits
-    from `secrets`: the manage token is derived from it (services._token_for_submission).
-    """
-    key = key or uuid.UUID(bytes=secrets.token_bytes(16))
-    payload = {"k": key.hex, "m": meeting.pk, "t": time.time() if issued_at is None else issued_at}
-    return signing.dumps(payload, salt=FORM_TOKEN_SALT)
-
-
-def read_form_token(value):
-    """(key, meeting pk, issued at) from a form token, or None if it is not one of ours."""
-    try:
-        payload = signing.loads(value, salt=FORM_TOKEN_SALT)
-        return uuid.UUID(hex=payload["k"]), int(payload["m"]), float(payload["t"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
+    native = own_language_name(code)
+    # Case-insensitive: "Español", never "Español (español)", on a Spanish page.
+    return native if native.casefold() == str(name).casefold() else f"{native} ({name})"
 
 
 class FocusFirstError:
@@ -236,16 +213,15 @@ class RsvpChangeForm(FocusFirstError, forms.Form):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.fields["language"].choices = [
-            (code, own_language_name(code, name)) for code, name in settings.LANGUAGES
+            (code, _language_choice(code, name)) for code, name in settings.LANGUAGES
         ]
         page_language = translation.get_language()
         if page_language in dict(settings.LANGUAGES):
             self.fields["language"].initial = page_language
-        held_in = dict(settings.LANGUAGES).get(meeting.language, meeting.language)
         self.fields["needs_interpretation"].help_text = _(
             "The meeting is held in %(language)s. We bring interpreters for the languages "
             "people ask for."
-        ) % {"language": held_in}
+        ) % {"language": language_name(meeting.language)}
         self.fields["needs_interpretation"].choices = [
             ("", _("No, thank you")),
             *[

@@ -1,7 +1,6 @@
 """Venues, series, meetings and RSVPs, and the questions the site asks of them."""
 
 import datetime as dt
-import hashlib
 import zoneinfo
 from functools import cached_property
 from urllib.parse import urlencode
@@ -17,8 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from meetings.search import fold
+from meetings.tokens import hash_token, is_well_formed
 
 MAX_PARTY_SIZE = 10
+# Calendar feeds show meetings that started at most this many days ago, and everything after.
+FEED_PAST_DAYS = 90
 
 
 def language_choices():
@@ -65,8 +67,13 @@ class CalendarStateMixin:
                 state[name] = self.__dict__.get(name)
         return state
 
+    @property
+    def loaded_calendar_state(self):
+        """Those fields as last loaded or saved ({name: value}), or None for a new row."""
+        return getattr(self, "_loaded_calendar_state", None)
+
     def calendar_changed(self):
-        loaded = getattr(self, "_loaded_calendar_state", None)
+        loaded = self.loaded_calendar_state
         return loaded is not None and loaded != self._calendar_state()
 
     def remember_calendar_state(self):
@@ -200,6 +207,15 @@ class MeetingQuerySet(models.QuerySet):
         announcement is left wondering; drafts never show.
         """
         return self.filter(status__in=[Meeting.Status.PUBLISHED, Meeting.Status.CANCELLED])
+
+    def visible_to(self, user):
+        """The meetings `user` may open: published ones, and for staff drafts too."""
+        return self if user.is_staff else self.published()
+
+    def in_feed_window(self, now=None):
+        """What calendar feeds carry: published or cancelled, from FEED_PAST_DAYS ago onward."""
+        since = (now or timezone.now()) - dt.timedelta(days=FEED_PAST_DAYS)
+        return self.published().filter(starts_at__gte=since)
 
     def upcoming(self, now=None):
         """Meetings that have not ended yet, soonest first."""
@@ -355,11 +371,17 @@ class Meeting(CalendarStateMixin, models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        changed = []
         if self.calendar_changed():
             self.sequence += 1
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "sequence"}
+            changed.append("sequence")
+        # The one place `published_at` is stamped: the first save that is not a draft.
+        if not self.is_draft and self.published_at is None:
+            self.published_at = timezone.now()
+            changed.append("published_at")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *changed}
         super().save(*args, **kwargs)
         self.remember_calendar_state()
 
@@ -423,6 +445,10 @@ class Meeting(CalendarStateMixin, models.Model):
         return self.ends_at < timezone.now()
 
     @property
+    def has_started(self):
+        return self.starts_at <= timezone.now()
+
+    @property
     def rsvp_deadline(self):
         return self.rsvp_closes_at or self.starts_at
 
@@ -461,17 +487,24 @@ class Meeting(CalendarStateMixin, models.Model):
     # Single-row changes.
 
     def publish(self):
+        """Publish the meeting (`save` stamps `published_at` the first time).
+
+        Staff screens call services.publish_meeting, which also tells whoever must know.
+        """
         self.status = self.Status.PUBLISHED
-        if self.published_at is None:
-            self.published_at = timezone.now()
-        self.save()
+        self.save(update_fields=["status", "updated_at"])
 
     def cancel(self, note=None):
-        """Cancel the meeting; the raised `sequence` tells calendar apps."""
+        """Cancel the meeting; the raised `sequence` tells calendar apps.
+
+        Staff screens call services.cancel_meeting, which also emails the RSVPs.
+        """
         self.status = self.Status.CANCELLED
+        fields = ["status", "updated_at"]
         if note is not None:
             self.cancellation_note = note
-        self.save()
+            fields.append("cancellation_note")
+        self.save(update_fields=fields)
 
 
 class RsvpQuerySet(models.QuerySet):
@@ -488,8 +521,11 @@ class RsvpQuerySet(models.QuerySet):
     def by_token(self, token):
         """The RSVP a private manage link points to, or none.
 
-        Erased RSVPs are left out, so an old link and a made-up one look the same.
+        Erased RSVPs are left out, so an old link and a made-up one look the same; so is
+        a malformed token, without a query.
         """
+        if not is_well_formed(token):
+            return self.none()
         return self.filter(
             token_hash=hash_token(token), personal_data_erased_at__isnull=True
         ).select_related("meeting__venue")
@@ -639,6 +675,17 @@ class Rsvp(models.Model):
         return self.status == self.Status.CANCELLED
 
     @property
+    def can_be_changed(self):
+        """Whether its party may still change it: not cancelled, and the meeting takes RSVPs."""
+        return not self.is_cancelled and self.meeting.is_taking_rsvps
+
+    @property
+    def can_be_cancelled(self):
+        """Whether its party may still cancel it: not cancelled, and the meeting not started
+        (staff may cancel at any time)."""
+        return not self.is_cancelled and not self.meeting.has_started
+
+    @property
     def waitlist_place(self):
         """1 for the first party in line; None when not waitlisted."""
         if not self.is_waitlisted:
@@ -651,8 +698,3 @@ class Rsvp(models.Model):
             )
         )
         return ahead.count() + 1
-
-
-def hash_token(token):
-    """SHA-256 hex of a manage token: the only form of it the database keeps."""
-    return hashlib.sha256(token.encode()).hexdigest()

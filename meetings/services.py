@@ -20,29 +20,18 @@ The waitlist rule, "first fit in arrival order":
     confirmed, nobody is moved to the waitlist; new RSVPs wait until enough seats free up.
 """
 
-import base64
-import copy
 import enum
-import logging
-import re
-import secrets
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.crypto import salted_hmac
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from meetings.feeds import meeting_calendar_bytes
-from meetings.models import Meeting, Rsvp, hash_token
-
-logger = logging.getLogger(__name__)
+from meetings import emails
+from meetings.models import Meeting, Rsvp
+from meetings.tokens import hash_token, make_token, token_for_submission
 
 
 class RsvpOutcome(enum.StrEnum):
@@ -77,6 +66,15 @@ class MeetingChange(enum.StrEnum):
     VENUE = "venue"
     CANCELLED = "cancelled"
     REINSTATED = "reinstated"
+
+
+@dataclass(frozen=True)
+class MeetingSaved:
+    changes: set[MeetingChange]
+    # How many RSVPs are emailed about the changes (after commit).
+    told: int
+    # The waitlisted parties the change let in.
+    promoted: list[Rsvp]
 
 
 # Public ----------------------------------------------------------------------------------
@@ -120,7 +118,7 @@ def create_rsvp(
         if submission_key is not None:
             earlier = Rsvp.objects.filter(submission_key=submission_key).first()
             if earlier is not None:
-                token = _token_for_submission(submission_key)
+                token = token_for_submission(submission_key)
                 shown = token if earlier.token_hash == hash_token(token) else None
                 return RsvpResult(earlier, shown, RsvpOutcome.ALREADY_SENT)
         check_open(meeting, staff=staff)
@@ -131,22 +129,19 @@ def create_rsvp(
         if existing is not None:
             # Whoever typed this address may not be its owner: the new link goes only to the
             # address, never on the page, and the old link stops working.
-            token = secrets.token_urlsafe(32)
+            token = make_token()
             # A name or note left blank this time keeps the one given before.
             details["first_name"] = first_name or existing.first_name
             details["note"] = note or existing.note
-            _apply_changes(meeting, existing, details, rejoin=existing.is_cancelled)
+            _apply_changes(meeting, existing, details)
             existing.token_hash = hash_token(token)
             existing.submission_key = submission_key
             existing.save(update_fields=["token_hash", "submission_key", "updated_at"])
             _promote(meeting)
-            _mail_after_commit("rsvp_confirmation", existing, token=token, updated=True)
+            emails.rsvp_confirmation(existing, token=token, updated=True)
             return RsvpResult(existing, None, RsvpOutcome.UPDATED)
 
-        if submission_key is not None:
-            token = _token_for_submission(submission_key)
-        else:
-            token = secrets.token_urlsafe(32)
+        token = make_token() if submission_key is None else token_for_submission(submission_key)
         fits = _fits(meeting, party_size)
         rsvp = Rsvp.objects.create(
             meeting=meeting,
@@ -156,7 +151,7 @@ def create_rsvp(
             status=Rsvp.Status.CONFIRMED if fits else Rsvp.Status.WAITLISTED,
             **details,
         )
-        _mail_after_commit("rsvp_confirmation", rsvp, token=token)
+        emails.rsvp_confirmation(rsvp, token=token)
         outcome = RsvpOutcome.CONFIRMED if fits else RsvpOutcome.WAITLISTED
         return RsvpResult(rsvp, token, outcome)
 
@@ -190,9 +185,11 @@ def update_rsvp(
     with transaction.atomic():
         meeting = _lock(rsvp.meeting_id)
         rsvp = Rsvp.objects.get(pk=rsvp.pk)
-        if rsvp.is_cancelled:
-            raise RsvpError(_("This RSVP was cancelled."), code="rsvp_cancelled")
-        check_open(meeting, staff=False)
+        rsvp.meeting = meeting
+        if not rsvp.can_be_changed:
+            if rsvp.is_cancelled:
+                raise RsvpError(_("This RSVP was cancelled."), code="rsvp_cancelled")
+            check_open(meeting)  # raises, saying why
         _apply_changes(meeting, rsvp, details)
         _promote(meeting)
     return rsvp
@@ -208,9 +205,10 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
     with transaction.atomic():
         meeting = _lock(rsvp.meeting_id)
         rsvp = Rsvp.objects.get(pk=rsvp.pk)
+        rsvp.meeting = meeting
         if rsvp.is_cancelled:
             return rsvp
-        if not staff and meeting.starts_at <= timezone.now():
+        if not staff and not rsvp.can_be_cancelled:
             raise RsvpError(
                 _("This meeting has already started, so its RSVPs can no longer change."),
                 code="meeting_started",
@@ -233,50 +231,74 @@ def promote_waitlist(*, meeting: Meeting) -> list[Rsvp]:
         return _promote(_lock(meeting.pk))
 
 
-def cancel_meeting(*, meeting: Meeting, note: str | None = None) -> int:
-    """Cancel the meeting and tell everyone with an RSVP and an email, once.
+def save_meeting(*, meeting: Meeting) -> MeetingSaved:
+    """Save staff's changes to a meeting, and tell whoever must know: the one path for a
+    changed meeting (the admin's form and actions, demo data).
 
-    Returns how many emails were queued.
+    The model stamps `published_at` and raises `sequence` for calendar apps; here, RSVPs
+    with an email hear of a new time or place, a cancellation or a reinstatement (after
+    commit), and the waitlist is promoted into any seats the change freed.
     """
-    with transaction.atomic():
-        before = copy.copy(meeting)
-        meeting.cancel(note)
-        return notify_meeting_changed(meeting=meeting, before=before)
+    return _save(meeting, meeting.save)
 
 
-def notify_meeting_changed(*, meeting: Meeting, before: Meeting) -> int:
-    """Tell RSVPs with an email that staff moved, rescheduled, cancelled or reinstated a meeting.
+def publish_meeting(*, meeting: Meeting) -> MeetingSaved:
+    """Publish a draft (its RSVPs hear nothing: a draft never promised them anything)."""
+    return _save(meeting, meeting.publish)
 
-    `before` is the meeting as it was before the save; call once per save, after it. One email
-    per RSVP per call, in the RSVP's language, with the updated .ics attached (STATUS:CANCELLED
-    for a cancelled meeting). Drafts and meetings that had ended already tell nobody.
-    Returns how many emails were queued; they are sent after the transaction commits.
+
+def cancel_meeting(*, meeting: Meeting, note: str | None = None) -> MeetingSaved:
+    """Cancel the meeting and tell everyone with an RSVP and an email, once."""
+    return _save(meeting, lambda: meeting.cancel(note))
+
+
+def meeting_changes(meeting: Meeting, *, before: dict | None) -> set[MeetingChange]:
+    """What an attendee must hear about between `before` and the meeting as it is now.
+
+    `before` is the snapshot the model keeps of the fields calendars show, taken before the
+    change (`meeting.loaded_calendar_state`); None, for a meeting never saved, tells nothing.
     """
-    changes = meeting_changes(before, meeting)
-    if not changes or before.is_draft or meeting.is_draft or (before.is_past and meeting.is_past):
-        return 0
-    rsvps = list(
-        meeting.rsvps.active().exclude(email="").select_related("meeting__venue").order_by("pk")
-    )
-    for rsvp in rsvps:
-        # The RSVP's own copy of the meeting is the saved one, not a stale read.
-        rsvp.meeting = meeting
-    transaction.on_commit(lambda: _send_quietly("meeting_changed", rsvps, changes=sorted(changes)))
-    return len(rsvps)
-
-
-def meeting_changes(before: Meeting, after: Meeting) -> set[MeetingChange]:
-    """What an attendee must hear about between two versions of a meeting."""
-    if after.is_cancelled and not before.is_cancelled:
+    if before is None:
+        return set()
+    was_draft = before["status"] == Meeting.Status.DRAFT
+    was_past = before["ends_at"] is not None and before["ends_at"] < timezone.now()
+    # Drafts, and meetings that had ended already and still have, tell nobody.
+    if was_draft or meeting.is_draft or (was_past and meeting.is_past):
+        return set()
+    was_cancelled = before["status"] == Meeting.Status.CANCELLED
+    if meeting.is_cancelled and not was_cancelled:
         return {MeetingChange.CANCELLED}
     changes = set()
-    if before.is_cancelled and after.is_published:
+    if was_cancelled and meeting.is_published:
         changes.add(MeetingChange.REINSTATED)
-    if (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at):
+    if (before["starts_at"], before["ends_at"]) != (meeting.starts_at, meeting.ends_at):
         changes.add(MeetingChange.TIME)
-    if before.venue_id != after.venue_id:
+    if before["venue_id"] != meeting.venue_id:
         changes.add(MeetingChange.VENUE)
     return changes
+
+
+def _save(meeting: Meeting, save) -> MeetingSaved:
+    """Run `save` (which changes and saves the meeting) under the lock, then tell and promote."""
+    with transaction.atomic():
+        if meeting.pk is None:
+            save()
+            return MeetingSaved(changes=set(), told=0, promoted=[])
+        # The row lock first: RSVPs wait while the meeting changes under them.
+        _lock(meeting.pk)
+        before = meeting.loaded_calendar_state
+        save()
+        changes = meeting_changes(meeting, before=before)
+        told = []
+        if changes:
+            told = list(meeting.rsvps.active().exclude(email="").order_by("pk"))
+            for rsvp in told:
+                # The RSVP's own copy of the meeting is the saved one, not a stale read.
+                rsvp.meeting = meeting
+            emails.meeting_changed(told, changes=changes)
+        # More seats (or none to count) may let waitlisted parties in.
+        promoted = _promote(meeting)
+    return MeetingSaved(changes=changes, told=len(told), promoted=promoted)
 
 
 def check_open(meeting: Meeting, *, staff: bool = False) -> None:
@@ -293,11 +315,6 @@ def check_open(meeting: Meeting, *, staff: bool = False) -> None:
         else:
             message = _("RSVPs for this meeting are closed.")
         raise RsvpError(message, code="rsvps_closed")
-
-
-def manage_url(token: str) -> str:
-    """The absolute private link, in the active language."""
-    return settings.SITE_URL + reverse("meetings:rsvp-manage", kwargs={"token": token})
 
 
 # Under the lock ----------------------------------------------------------------------------
@@ -333,19 +350,9 @@ def _fits(meeting, party_size) -> bool:
     return free is None or party_size <= free
 
 
-def _apply_changes(meeting, rsvp, details, *, rejoin=False):
-    """Write new details onto an RSVP under the lock, checking seats for added people.
-
-    `rejoin`: a cancelled RSVP coming back joins like a new arrival, at the end of the line.
-    """
-    if rejoin:
-        rsvp.status = (
-            Rsvp.Status.CONFIRMED
-            if _fits(meeting, details["party_size"])
-            else Rsvp.Status.WAITLISTED
-        )
-        rsvp.created_at = timezone.now()
-    elif rsvp.is_confirmed and details["party_size"] > rsvp.party_size:
+def _apply_changes(meeting, rsvp, details):
+    """Write new details onto an RSVP under the lock, checking seats for added people."""
+    if rsvp.is_confirmed and details["party_size"] > rsvp.party_size:
         added = details["party_size"] - rsvp.party_size
         free = _free_seats(meeting)
         if free is not None and added > free:
@@ -383,66 +390,5 @@ def _promote(meeting) -> list[Rsvp]:
         rsvp.save(update_fields=["status", "updated_at"])
         rsvp.meeting = meeting
         promoted.append(rsvp)
-    with_email = [rsvp for rsvp in promoted if rsvp.email]
-    if with_email:
-        transaction.on_commit(lambda: _send_quietly("rsvp_promoted", with_email))
+    emails.rsvp_promoted(promoted)
     return promoted
-
-
-def _token_for_submission(submission_key: uuid.UUID) -> str:
-    """The manage token of the RSVP a form makes: HMAC-SHA256 of the form's one-time key.
-
-    The key has 128 bits from `secrets` (see RsvpForm) and the HMAC is keyed with SECRET_KEY,
-    so the token cannot be guessed from the key alone, yet a double-clicked form gets the
-    same token back without the database ever holding more than its hash.
-    """
-    digest = salted_hmac(
-        "meetings.rsvp-manage-token", submission_key.hex, algorithm="sha256"
-    ).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-# Mail ---------------------------------------------------------------------------------------
-
-
-def _mail_after_commit(kind, rsvp, **context):
-    if rsvp.email:
-        transaction.on_commit(lambda: _send_quietly(kind, [rsvp], **context))
-
-
-def _send_quietly(kind, rsvps, **context):
-    """Send one email per RSVP over one connection; log failures without any address."""
-    try:
-        messages = [_render_email(kind, rsvp, **context) for rsvp in rsvps]
-        with get_connection() as connection:
-            connection.send_messages(messages)
-    except Exception as error:  # noqa: BLE001 - whatever the mail server does, the RSVPs stand
-        logger.warning(
-            "Could not send %s email for RSVP(s) %s: %s",
-            kind,
-            ",".join(str(rsvp.pk) for rsvp in rsvps),
-            type(error).__name__,
-        )
-
-
-def _render_email(kind, rsvp, *, token=None, **extra):
-    meeting = rsvp.meeting
-    with translation.override(rsvp.language):
-        context = {
-            "rsvp": rsvp,
-            "meeting": meeting,
-            "meeting_url": settings.SITE_URL + meeting.get_absolute_url(),
-            "manage_url": manage_url(token) if token else "",
-            "waitlist_place": rsvp.waitlist_place,
-            "SITE_URL": settings.SITE_URL,
-            **extra,
-        }
-        subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
-        # Template tags on lines of their own leave blank lines behind: one blank line at most.
-        text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}_body.txt", context))
-        html = render_to_string(f"emails/{kind}_body.html", context)
-        calendar = meeting_calendar_bytes(meeting)
-    message = EmailMultiAlternatives(subject, text, to=[rsvp.email])
-    message.attach_alternative(html, "text/html")
-    message.attach("meeting.ics", calendar, "text/calendar")
-    return message

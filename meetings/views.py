@@ -1,16 +1,13 @@
 """Public pages: thin views over QuerySet methods, forms and services."""
 
 import functools
-import hmac
-import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
@@ -22,9 +19,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
 
-from meetings import feeds, services
-from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm, own_language_name
-from meetings.models import Meeting, MeetingSeries, Rsvp, Venue, hash_token
+from meetings import feeds, ical
+from meetings.feeds import CalendarFeed
+from meetings.formatting import own_language_name
+from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 from meetings.qrcodes import qr_svg
 from meetings.ratelimit import is_rate_limited
 from meetings.services import (
@@ -35,27 +34,26 @@ from meetings.services import (
     create_rsvp,
     update_rsvp,
 )
+from meetings.tokens import manage_url
 
 
-@require_safe
-def home(request):
-    """Send visitors to the listing in their language: cookie, then Accept-Language, else English."""
-    language = translation.get_language_from_request(request)
-    with translation.override(language):
-        return HttpResponseRedirect(reverse("meetings:meeting-list"))
+class CalendarFeedMixin:
+    """Puts the calendar feed a page offers to subscribe to into its context as `feed`."""
+
+    def get_calendar_feed(self):
+        return CalendarFeed.for_all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["feed"] = self.get_calendar_feed()
+        return context
 
 
-@require_safe
-def favicon(request):
-    return HttpResponsePermanentRedirect(static("favicon.svg"))
-
-
-class MeetingListView(ListView):
+class MeetingListView(CalendarFeedMixin, ListView):
     """Upcoming published meetings, soonest first, grouped by day in the template."""
 
     template_name = "meetings/meeting_list.html"
     context_object_name = "meetings"
-    paginate_by = 20
     past = False
 
     def get(self, request, *args, **kwargs):
@@ -72,6 +70,9 @@ class MeetingListView(ListView):
             address = f"{request.path}?{query.urlencode()}" if query else request.path
             return HttpResponseRedirect(address)
         return super().get(request, *args, **kwargs)
+
+    def get_paginate_by(self, queryset):
+        return settings.MEETINGS_PER_PAGE
 
     def get_queryset(self):
         self.venues = list(Venue.objects.order_by("name"))
@@ -102,40 +103,65 @@ class PastMeetingListView(MeetingListView):
     past = True
 
 
+def meeting_page_context(meeting, *, rsvp_form=None):
+    """What the meeting page shows, for the page itself and for an RSVP form sent back.
+
+    `rsvp_form` is the form to show again with its errors; a meeting that takes RSVPs gets a
+    fresh one otherwise.
+    """
+    series_meetings = []
+    if meeting.series_id:
+        series_meetings = (
+            Meeting.objects.published()
+            .for_listing()
+            .filter(series_id=meeting.series_id)
+            .exclude(pk=meeting.pk)
+            .order_by("starts_at", "pk")
+        )
+    if rsvp_form is None and meeting.is_taking_rsvps:
+        rsvp_form = RsvpForm(meeting=meeting)
+    # A meeting in a series offers the series' feed; any other, all meetings.
+    feed = CalendarFeed.for_series(meeting.series) if meeting.series_id else CalendarFeed.for_all()
+    return {
+        "meeting": meeting,
+        "series_meetings": series_meetings,
+        "rsvp_form": rsvp_form,
+        "feed": feed,
+        "google_event_url": None if meeting.is_cancelled else feeds.google_event_url(meeting),
+    }
+
+
 class MeetingDetailView(DetailView):
     template_name = "meetings/meeting_detail.html"
     context_object_name = "meeting"
 
     def get_queryset(self):
-        meetings = Meeting.objects.for_listing()
-        if self.request.user.is_staff:
-            # Staff may preview drafts; the page says it is a draft.
-            return meetings
-        return meetings.published()
+        # Staff may preview drafts; the page says it is a draft.
+        return Meeting.objects.for_listing().visible_to(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        meeting = self.object
-        series_meetings = []
-        if meeting.series_id:
-            series_meetings = (
-                Meeting.objects.published()
-                .for_listing()
-                .filter(series_id=meeting.series_id)
-                .exclude(pk=meeting.pk)
-                .order_by("starts_at", "pk")
-            )
-        context["series_meetings"] = series_meetings
-        if meeting.is_taking_rsvps and "rsvp_form" not in context:
-            context["rsvp_form"] = RsvpForm(meeting=meeting)
+        context.update(meeting_page_context(self.object))
         return context
 
     def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        if "rsvp_form" in context:
-            # The form's one-time key is for this visitor alone: no shared cache may keep it.
-            add_never_cache_headers(response)
-        return response
+        return _no_shared_cache_for_form(
+            super().render_to_response(context, **response_kwargs), context
+        )
+
+
+def _meeting_page_with_form(request, meeting, form, *, status):
+    """The meeting page with the RSVP form sent back, showing its errors."""
+    context = meeting_page_context(meeting, rsvp_form=form)
+    response = render(request, MeetingDetailView.template_name, context, status=status)
+    return _no_shared_cache_for_form(response, context)
+
+
+def _no_shared_cache_for_form(response, context):
+    if context["rsvp_form"] is not None:
+        # The form's one-time key is for this visitor alone: no shared cache may keep it.
+        add_never_cache_headers(response)
+    return response
 
 
 class MeetingsOfMixin:
@@ -154,19 +180,25 @@ class MeetingsOfMixin:
         return context
 
 
-class VenueDetailView(MeetingsOfMixin, DetailView):
+class VenueDetailView(MeetingsOfMixin, CalendarFeedMixin, DetailView):
     model = Venue
     template_name = "meetings/venue_detail.html"
     context_object_name = "venue"
     meetings_field = "venue"
     past_shown = 10  # a venue hosts meeting after meeting; a series ends
 
+    def get_calendar_feed(self):
+        return CalendarFeed.for_venue(self.object)
 
-class SeriesDetailView(MeetingsOfMixin, DetailView):
+
+class SeriesDetailView(MeetingsOfMixin, CalendarFeedMixin, DetailView):
     model = MeetingSeries
     template_name = "meetings/series_detail.html"
     context_object_name = "series"
     meetings_field = "series"
+
+    def get_calendar_feed(self):
+        return CalendarFeed.for_series(self.object)
 
 
 # Flyers: one printable page, in the page's language and a second one side by side. -----------
@@ -186,7 +218,7 @@ def _flyer(request, title, template_name, page, context):
             url = settings.SITE_URL + page.get_absolute_url()
             qr = qr_svg(url, label=gettext("QR code of this page on the website"))
         columns.append({"code": code, "url": url, "qr": qr})
-    choices = [(code, own_language_name(code, name)) for code, name in settings.LANGUAGES]
+    choices = [(code, own_language_name(code)) for code, _name in settings.LANGUAGES]
     return render(
         request,
         "meetings/flyer.html",
@@ -206,9 +238,7 @@ def _flyer(request, title, template_name, page, context):
 
 @require_safe
 def meeting_flyer(request, slug):
-    meetings = Meeting.objects.select_related("venue", "series")
-    if not request.user.is_staff:
-        meetings = meetings.published()
+    meetings = Meeting.objects.visible_to(request.user).select_related("venue", "series")
     meeting = get_object_or_404(meetings, slug=slug)
     return _flyer(
         request, meeting.title, "meetings/flyer/_meeting.html", meeting, {"meeting": meeting}
@@ -240,9 +270,6 @@ def redirect_to_listing(request):
 # RSVPs: POST, redirect, GET. ---------------------------------------------------------------
 # The services hold the seat rules; these views only validate, call them and show the result.
 
-# secrets.token_urlsafe(32) and the derived form tokens: 43 URL-safe base64 characters.
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
-
 
 def too_many_requests(request):
     response = render(request, "429.html", status=429)
@@ -254,18 +281,6 @@ def rsvp_refused(request, meeting, error, *, status=409):
     """The meeting no longer takes this change: say why, plainly, with a 4xx."""
     context = {"meeting": meeting, "message": error.message, "code": error.code}
     return render(request, "meetings/rsvp_closed.html", context, status=status)
-
-
-def _rsvp_for_token(token):
-    """The RSVP behind a private link, or None for anything unknown, malformed or erased."""
-    if not TOKEN_PATTERN.fullmatch(token):
-        return None
-    rsvp = Rsvp.objects.by_token(token).first()
-    # The index lookup is on the hash, which tells nothing about the token; the final
-    # comparison is constant-time all the same.
-    if rsvp is None or not hmac.compare_digest(rsvp.token_hash, hash_token(token)):
-        return None
-    return rsvp
 
 
 def _rsvp_not_found(request):
@@ -289,10 +304,7 @@ def rsvp_create(request, slug):
         return redirect("meetings:meeting-detail", slug=slug)
     if is_rate_limited(request):
         return too_many_requests(request)
-    meetings = Meeting.objects.for_listing()
-    if not request.user.is_staff:
-        meetings = meetings.published()
-    meeting = get_object_or_404(meetings, slug=slug)
+    meeting = get_object_or_404(Meeting.objects.for_listing().visible_to(request.user), slug=slug)
     try:
         check_open(meeting)
     except RsvpError as error:
@@ -316,16 +328,6 @@ def rsvp_create(request, slug):
     return redirect("meetings:rsvp-manage", token=result.token)
 
 
-def _meeting_page_with_form(request, meeting, form, *, status):
-    view = MeetingDetailView()
-    view.setup(request, slug=meeting.slug)
-    view.object = meeting
-    context = view.get_context_data(object=meeting, rsvp_form=form)
-    response = render(request, view.template_name, context, status=status)
-    add_never_cache_headers(response)
-    return response
-
-
 @require_safe
 def rsvp_sent(request, slug):
     """After an RSVP with an email that was already on the list: the link went by email only."""
@@ -336,7 +338,7 @@ def rsvp_sent(request, slug):
 @require_safe
 def rsvp_manage(request, token):
     """See an RSVP through its private link. Opening it never changes anything."""
-    rsvp = _rsvp_for_token(token)
+    rsvp = Rsvp.objects.by_token(token).first()
     if rsvp is None:
         return _rsvp_not_found(request)
     return _private(_manage_page(request, rsvp, token))
@@ -344,8 +346,8 @@ def rsvp_manage(request, token):
 
 def _manage_page(request, rsvp, token, *, form=None, status=200):
     meeting = rsvp.meeting
-    manage_url = services.manage_url(token)
-    can_change = not rsvp.is_cancelled and meeting.is_taking_rsvps
+    private_link = manage_url(token)
+    can_change = rsvp.can_be_changed
     if form is None and can_change:
         form = RsvpChangeForm(
             meeting=meeting,
@@ -355,10 +357,10 @@ def _manage_page(request, rsvp, token, *, form=None, status=200):
         "rsvp": rsvp,
         "meeting": meeting,
         "token": token,
-        "manage_url": manage_url,
-        "manage_qr": qr_svg(manage_url, label=gettext("QR code of your private link")),
+        "manage_url": private_link,
+        "manage_qr": qr_svg(private_link, label=gettext("QR code of your private link")),
         "change_form": form if can_change else None,
-        "can_cancel": not rsvp.is_cancelled and meeting.starts_at > timezone.now(),
+        "can_cancel": rsvp.can_be_cancelled,
     }
     return render(request, "meetings/rsvp_manage.html", context, status=status)
 
@@ -377,7 +379,7 @@ def _manage_post(view):
             return redirect("meetings:rsvp-manage", token=token)
         if is_rate_limited(request):
             return too_many_requests(request)
-        rsvp = _rsvp_for_token(token)
+        rsvp = Rsvp.objects.by_token(token).first()
         if rsvp is None:
             return _rsvp_not_found(request)
         return view(request, rsvp, token)
@@ -420,7 +422,7 @@ def privacy(request):
 
 # ---------------------------------------------------------------------------
 # Calendar feeds and calendar files (iCalendar), and the Atom feed.
-# The builders live in meetings/feeds.py; these views pick meetings and speak HTTP.
+# The builders live in meetings/ical.py; these views pick meetings and speak HTTP.
 # ---------------------------------------------------------------------------
 
 # Short, so a fix reaches subscribers soon; conditional requests make refetching cheap.
@@ -431,19 +433,19 @@ ICALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 def _calendar_response(request, meetings, *, feed=None, filename=None):
     """The calendar of `meetings`, or 304 when the client's copy is current.
 
-    The ETag and Last-Modified come from one aggregate query (feeds.feed_fingerprint),
+    The ETag and Last-Modified come from one aggregate query (ical.feed_fingerprint),
     so a conditional request is answered without building the calendar. With a
     `filename` (one meeting's file) no meeting at all means 404.
     """
     options = feed.calendar_options if feed else {}
-    etag, last_modified, count = feeds.feed_fingerprint(meetings, extra=options.values())
+    etag, last_modified, count = ical.feed_fingerprint(meetings, extra=options.values())
     if filename and not count:
         raise Http404(gettext("No meeting found at this address."))
     timestamp = int(last_modified.timestamp()) if last_modified else None
     response = get_conditional_response(request, etag=quote_etag(etag), last_modified=timestamp)
     if response is None:
-        body = feeds.feed_bytes(
-            feeds.feed_meetings(meetings.order_by("starts_at", "pk")), **options
+        body = ical.feed_bytes(
+            ical.calendar_meetings(meetings.order_by("starts_at", "pk")), **options
         )
         response = HttpResponse(body, content_type=ICALENDAR_CONTENT_TYPE)
         if filename:
@@ -458,21 +460,22 @@ def _calendar_response(request, meetings, *, feed=None, filename=None):
 @require_safe
 def meetings_feed(request):
     """Every published meeting, from 90 days ago onward."""
-    return _calendar_response(request, feeds.calendar_meetings(), feed=feeds.CalendarFeed.for_all())
+    meetings = Meeting.objects.in_feed_window()
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_all())
 
 
 @require_safe
 def venue_feed(request, slug):
     venue = get_object_or_404(Venue, slug=slug)
-    meetings = feeds.calendar_meetings().filter(venue=venue)
-    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_venue(venue))
+    meetings = Meeting.objects.in_feed_window().filter(venue=venue)
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_venue(venue))
 
 
 @require_safe
 def series_feed(request, slug):
     series = get_object_or_404(MeetingSeries, slug=slug)
-    meetings = feeds.calendar_meetings().filter(series=series)
-    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_series(series))
+    meetings = Meeting.objects.in_feed_window().filter(series=series)
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_series(series))
 
 
 @require_safe
@@ -480,8 +483,8 @@ def language_feed(request, code):
     """Meetings held in the language or interpreted into it."""
     if code not in dict(settings.LANGUAGES):
         raise Http404(gettext("No meetings are held in that language."))
-    meetings = feeds.calendar_meetings().in_language(code)
-    return _calendar_response(request, meetings, feed=feeds.CalendarFeed.for_language(code))
+    meetings = Meeting.objects.in_feed_window().in_language(code)
+    return _calendar_response(request, meetings, feed=CalendarFeed.for_language(code))
 
 
 @require_safe

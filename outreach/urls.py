@@ -3,8 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from meetings import views
-from outreach.views import healthz
+from outreach import views
 
 admin.site.site_header = _("Police Community Outreach: staff")
 admin.site.site_title = _("Community Outreach staff")
@@ -17,9 +16,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin, a raw feed).
     path("favicon.ico", views.favicon),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 urlpatterns += i18n_patterns(

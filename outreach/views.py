@@ -1,18 +1,42 @@
-"""Project-wide views: the health check, the page for an unreachable database, the login lockout."""
+"""Project endpoints that belong to no app: the health check, the `/` redirect, the favicon,
+the page for an unreachable database and the admin login lockout."""
 
 import sys
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import (
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    HttpResponseServerError,
+)
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from meetings.context_processors import site
+
 # Seconds a browser or client should wait before trying again while the database is down.
 RETRY_AFTER_SECONDS = 30
+
+
+@require_safe
+def home(request):
+    """Send visitors to the listing in their language: cookie, then Accept-Language, else English."""
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        return HttpResponseRedirect(reverse("meetings:meeting-list"))
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin, a raw feed)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @never_cache
@@ -37,10 +61,11 @@ def server_error(request):
     error = sys.exc_info()[1]
     unavailable = isinstance(error, OperationalError | InterfaceError)
     # Rendered without the request, as Django's server_error does: nothing on the page may
-    # need the database. The language comes from the page's /es/… prefix.
+    # need the database. The language comes from the page's /es/… prefix; the contact
+    # details come from settings, so people still learn whom to call.
     language = translation.get_language_from_path(request.path_info) or translation.get_language()
     with translation.override(language):
-        body = loader.render_to_string("503.html" if unavailable else "500.html")
+        body = loader.render_to_string("503.html" if unavailable else "500.html", site(request))
     if not unavailable:
         return HttpResponseServerError(body)
     response = HttpResponse(body, status=503)

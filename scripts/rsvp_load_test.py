@@ -35,7 +35,8 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from meetings.models import Meeting, Rsvp, Venue, hash_token  # noqa: E402
+from meetings.models import Meeting, Rsvp, Venue  # noqa: E402
+from meetings.tokens import hash_token  # noqa: E402
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

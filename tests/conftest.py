@@ -1,24 +1,34 @@
-from io import StringIO
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connection
 from django.utils import translation
-from django.utils.translation import trans_real
 
-requires_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs a real PostgreSQL server: run with DATABASE_URL=postgres://…",
-)
+ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_catalogs():
-    """Compile locale/*.po as `make messages` does, so a bare `pytest` sees the current text."""
-    call_command("compilemessages", stdout=StringIO())
-    trans_real._translations = {}
-    trans_real._default = None
+def pytest_configure(config):
+    """Compile locale/*.po as `make messages` does, so a bare `pytest` sees the current text.
+
+    Babel's own command line, before any test asks Django for a translation.
+    """
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run(  # noqa: S603 - a fixed command on the project's own files
+        [str(pybabel), "-q", "compile", "-d", "locale", "-D", "django"], cwd=ROOT, check=True
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need a real PostgreSQL server: skipped on SQLite."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://…")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

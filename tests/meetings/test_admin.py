@@ -1,7 +1,9 @@
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from meetings.models import Meeting, Rsvp
 from tests.factories import MeetingFactory, MeetingSeriesFactory, RsvpFactory, VenueFactory
@@ -37,20 +39,24 @@ def test_meeting_list_shows_local_start_time(admin_client):
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "expected"),
     [
-        {"status__exact": "published"},
-        {"when": "upcoming"},
-        {"when": "past"},
-        {"q": "hall"},
+        ({"status__exact": "published"}, ["Old hall", "Town hall"]),
+        ({"status__exact": "draft"}, ["Coffee"]),
+        ({"when": "upcoming"}, ["Coffee", "Town hall"]),
+        ({"when": "past"}, ["Old hall"]),
+        ({"q": "hall"}, ["Old hall", "Town hall"]),
     ],
 )
-def test_meeting_list_filters_and_search_work(admin_client, params):
+def test_meeting_list_filters_and_search_keep_the_right_meetings(admin_client, params, expected):
     MeetingFactory(title="Town hall", series=MeetingSeriesFactory())
+    MeetingFactory(title="Coffee", status=Meeting.Status.DRAFT, published_at=None)
+    ended = timezone.now() - dt.timedelta(days=3)
+    MeetingFactory(title="Old hall", starts_at=ended - dt.timedelta(hours=1), ends_at=ended)
 
     response = admin_client.get(reverse("admin:meetings_meeting_changelist"), params)
 
-    assert response.status_code == 200
+    assert sorted(m.title for m in response.context["cl"].result_list) == expected
 
 
 def test_meeting_list_query_count_does_not_grow(admin_client):

@@ -1,9 +1,11 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.forms.models import model_to_dict
 from django.urls import reverse
+from django.utils import timezone
 
 from meetings.models import Meeting, Rsvp
 from meetings.services import create_rsvp
@@ -278,3 +280,97 @@ def test_the_same_email_at_another_meeting_is_fine_for_staff(admin_client):
     response = admin_client.post(reverse("admin:meetings_rsvp_change", args=[rsvp.pk]), data)
 
     assert response.status_code == 302
+
+
+# Staff who lack a permission.
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """Log in a staff member (not a superuser) with just the given permissions."""
+
+    def login(*codenames):
+        user = django_user_model.objects.create_user("clerk", is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def test_staff_without_add_rsvp_permission_gets_403_on_the_phone_in_page(staff_client):
+    meeting = MeetingFactory()
+    client = staff_client("view_meeting", "change_meeting", "view_rsvp")
+    page = reverse("admin:meetings_meeting_add_rsvp", args=[meeting.pk])
+
+    got = client.get(page)
+    posted = client.post(page, {"party_size": "2", "language": "en"})
+
+    assert (got.status_code, posted.status_code) == (403, 403)
+    assert not Rsvp.objects.exists()
+
+
+def test_staff_with_add_rsvp_permission_may_take_a_phone_in_rsvp(staff_client):
+    meeting = MeetingFactory()
+    client = staff_client("view_meeting", "change_meeting", "add_rsvp")
+
+    response = client.post(
+        reverse("admin:meetings_meeting_add_rsvp", args=[meeting.pk]),
+        {"party_size": "2", "language": "en"},
+    )
+
+    assert response.status_code == 302
+    assert list(Rsvp.objects.values_list("party_size", flat=True)) == [2]
+
+
+@pytest.mark.parametrize("action", ["publish_meetings", "cancel_meetings"])
+def test_staff_who_may_only_view_meetings_cannot_publish_or_cancel_them(staff_client, action):
+    draft = MeetingFactory(status=Meeting.Status.DRAFT, published_at=None)
+    published = MeetingFactory()
+    client = staff_client("view_meeting")
+    changelist = reverse("admin:meetings_meeting_changelist")
+
+    action_form = client.get(changelist).context["action_form"]
+    client.post(changelist, {"action": action, "_selected_action": [draft.pk, published.pk]})
+
+    offered = [] if action_form is None else action_form.fields["action"].choices
+    assert action not in [name for name, _label in offered]
+    assert list(Meeting.objects.order_by("pk").values_list("status", flat=True)) == [
+        Meeting.Status.DRAFT,
+        Meeting.Status.PUBLISHED,
+    ]
+
+
+@pytest.mark.parametrize("action", ["check_in", "undo_check_in", "cancel_rsvps"])
+def test_staff_who_may_only_view_rsvps_cannot_change_them(staff_client, action):
+    rsvp = RsvpFactory(checked_in_at=None)
+    checked_in = RsvpFactory(checked_in_at=timezone.now())
+    client = staff_client("view_rsvp")
+
+    client.post(
+        reverse("admin:meetings_rsvp_changelist"),
+        {"action": action, "_selected_action": [rsvp.pk, checked_in.pk]},
+    )
+
+    rsvp.refresh_from_db()
+    checked_in.refresh_from_db()
+    assert (rsvp.status, rsvp.checked_in_at) == (Rsvp.Status.CONFIRMED, None)
+    assert checked_in.checked_in_at is not None
+
+
+def test_undo_check_in_clears_the_arrival(admin_client):
+    meeting = MeetingFactory()
+    mistaken = RsvpFactory(meeting=meeting, checked_in_at=timezone.now())
+    arrived = RsvpFactory(meeting=meeting, checked_in_at=timezone.now())
+
+    response = admin_client.post(
+        reverse("admin:meetings_rsvp_changelist"),
+        {"action": "undo_check_in", "_selected_action": [mistaken.pk]},
+        follow=True,
+    )
+
+    mistaken.refresh_from_db()
+    arrived.refresh_from_db()
+    assert mistaken.checked_in_at is None
+    assert arrived.checked_in_at is not None
+    assert "Undid 1 check-in." in response.content.decode()

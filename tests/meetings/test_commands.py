@@ -94,14 +94,3 @@ def test_purge_dry_run_changes_nothing():
     rsvp.refresh_from_db()
     assert rsvp.email == PERSONAL["email"]
     assert output.startswith("Would erase the personal data of 1 RSVP(s)")
-
-
-def test_load_demo_rsvps_follow_the_capacity_rules_and_rerun_changes_nothing():
-    call_command("load_demo", stdout=io.StringIO())
-    first = list(Rsvp.objects.order_by("pk").values())
-
-    call_command("load_demo", stdout=io.StringIO())
-
-    assert list(Rsvp.objects.order_by("pk").values()) == first
-    meeting = Meeting.objects.with_seat_counts().get(slug="pleasant-grove-small-group")
-    assert meeting.seat_counts == (12, 2)

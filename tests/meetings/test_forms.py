@@ -4,7 +4,8 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from meetings.forms import RsvpChangeForm, RsvpForm, make_form_token
+from meetings.forms import RsvpChangeForm, RsvpForm
+from meetings.tokens import make_form_token
 from tests.factories import MeetingFactory
 
 pytestmark = pytest.mark.django_db

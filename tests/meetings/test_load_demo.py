@@ -1,9 +1,11 @@
 import datetime as dt
+from io import StringIO
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
-from django.forms.models import model_to_dict
+from modeltranslation.translator import translator
 
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 
@@ -11,14 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 def snapshot():
-    rows = {}
-    for model in (Venue, MeetingSeries, Meeting, Rsvp):
-        for obj in model.objects.order_by("pk"):
-            data = model_to_dict(obj)
-            data["updated_at"] = getattr(obj, "updated_at", None)
-            data["sequence"] = getattr(obj, "sequence", None)
-            rows[(model.__name__, obj.pk)] = data
-    return rows
+    """Every column of every row the demo writes (translations, timestamps, sequence)."""
+    return {
+        model.__name__: list(model.objects.order_by("pk").values())
+        for model in (Venue, MeetingSeries, Meeting, Rsvp)
+    }
 
 
 def local_dates():
@@ -26,12 +25,16 @@ def local_dates():
 
 
 def test_load_demo_twice_changes_nothing():
-    call_command("load_demo")
+    call_command("load_demo", stdout=StringIO())
     first = snapshot()
 
-    call_command("load_demo")
+    output = StringIO()
+    call_command("load_demo", stdout=output)
 
     assert snapshot() == first
+    assert "0 rows created or updated" in output.getvalue()
+    meeting = Meeting.objects.with_seat_counts().get(slug="pleasant-grove-small-group")
+    assert meeting.seat_counts == (12, 2)
 
 
 @time_machine.travel(dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC))  # a Tuesday
@@ -95,3 +98,26 @@ def test_load_demo_other_venues_are_clearly_samples():
     others = Venue.objects.exclude(slug="familia-bethel-internacional")
     assert others.count() >= 3
     assert all("sample" in venue.name_en.lower() for venue in others)
+
+
+def untranslated(model):
+    """(slug, field_xx) for every text written in English but empty in another language."""
+    fields = translator.get_options_for_model(model).fields
+    missing = []
+    for obj in model.objects.all():
+        for field in fields:
+            if not getattr(obj, f"{field}_{settings.LANGUAGE_CODE}"):
+                continue
+            missing += [
+                (obj.slug, f"{field}_{code}")
+                for code, _name in settings.LANGUAGES
+                if not getattr(obj, f"{field}_{code}")
+            ]
+    return missing
+
+
+@pytest.mark.parametrize("model", [Venue, MeetingSeries, Meeting])
+def test_load_demo_text_is_written_in_every_language(model):
+    call_command("load_demo", "--as-recorded", stdout=StringIO())
+
+    assert untranslated(model) == []

@@ -224,3 +224,69 @@ def test_saving_an_unchanged_venue_keeps_its_meetings_sequence():
     venue.save()
 
     assert Meeting.objects.get(pk=meeting.pk).sequence == 0
+
+
+def test_in_feed_window_keeps_published_and_cancelled_from_90_days_back():
+    now = timezone.now()
+    recent = MeetingFactory(starts_at=now - dt.timedelta(days=89))
+    MeetingFactory(starts_at=now - dt.timedelta(days=91))
+    cancelled = MeetingFactory()
+    cancelled.cancel()
+    MeetingFactory(status=Meeting.Status.DRAFT, published_at=None)
+
+    kept = set(Meeting.objects.in_feed_window(now=now))
+
+    assert kept == {recent, cancelled}
+
+
+def test_visible_to_shows_drafts_to_staff_only(django_user_model):
+    published = MeetingFactory()
+    draft = MeetingFactory(status=Meeting.Status.DRAFT, published_at=None)
+    staff = django_user_model(username="staff", is_staff=True)
+    resident = django_user_model(username="resident")
+
+    assert set(Meeting.objects.visible_to(staff)) == {published, draft}
+    assert set(Meeting.objects.visible_to(resident)) == {published}
+
+
+def test_saving_a_meeting_out_of_draft_stamps_published_at_once():
+    meeting = MeetingFactory(status=Meeting.Status.DRAFT, published_at=None)
+
+    meeting.publish()
+    first = meeting.published_at
+    meeting.cancel()
+    meeting.status = Meeting.Status.PUBLISHED
+    meeting.save()
+
+    meeting.refresh_from_db()
+    assert first is not None
+    assert meeting.published_at == first
+
+
+def test_cancel_saves_only_what_it_changes():
+    meeting = MeetingFactory(title="Town hall")
+    Meeting.objects.filter(pk=meeting.pk).update(title_en="Renamed elsewhere")
+
+    meeting.cancel(note="Flooded.")
+
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.cancellation_note) == (Meeting.Status.CANCELLED, "Flooded.")
+    assert meeting.title == "Renamed elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("status", "starts_in", "can_change", "can_cancel"),
+    [
+        (Rsvp.Status.CONFIRMED, dt.timedelta(days=1), True, True),
+        (Rsvp.Status.CANCELLED, dt.timedelta(days=1), False, False),
+        (Rsvp.Status.WAITLISTED, -dt.timedelta(minutes=10), False, False),
+    ],
+)
+def test_rsvp_may_be_changed_and_cancelled_until_the_meeting_starts(
+    status, starts_in, can_change, can_cancel
+):
+    starts = timezone.now() + starts_in
+    meeting = MeetingFactory.build(starts_at=starts, ends_at=starts + dt.timedelta(hours=1))
+    rsvp = RsvpFactory.build(meeting=meeting, status=status)
+
+    assert (rsvp.can_be_changed, rsvp.can_be_cancelled) == (can_change, can_cancel)

@@ -1,29 +1,26 @@
 import datetime as dt
-import logging
-import smtplib
-import socket
 import threading
 import uuid
-from unittest import mock
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connections, transaction
-from django.utils import timezone, translation
+from django.db import connections
+from django.utils import timezone
 
-from meetings.models import Meeting, Rsvp, hash_token
+from meetings.models import Meeting, Rsvp
 from meetings.services import (
     RsvpError,
     RsvpOutcome,
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
-    notify_meeting_changed,
     promote_waitlist,
+    publish_meeting,
+    save_meeting,
     update_rsvp,
 )
-from tests.conftest import requires_postgres
+from meetings.tokens import hash_token
 from tests.factories import MeetingFactory, RsvpFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
@@ -355,128 +352,6 @@ def test_cancelling_twice_changes_nothing_the_second_time():
     assert statuses(meeting) == [(1, CANCELLED), (1, CONFIRMED)]
 
 
-# Mail.
-
-
-def test_confirmation_is_emailed_after_commit_in_the_rsvp_language(
-    django_capture_on_commit_callbacks,
-):
-    meeting = MeetingFactory(title_en="Town hall", title_es="Asamblea")
-
-    with django_capture_on_commit_callbacks(execute=True):
-        result = rsvp_for(meeting, 2, language="es", email="ana@example.org")
-
-    message = mail.outbox[0]
-    assert "Asamblea" in message.subject
-    with translation.override("es"):
-        assert f"/es/rsvp/{result.token}/" in message.body
-    local = meeting.local_starts_at
-    assert f"{local.day} de " in message.body  # Spanish date: "1 de diciembre de 2026"
-    assert message.alternatives[0].mimetype == "text/html"
-
-
-@pytest.mark.parametrize("status", ["confirmed", "waitlisted"])
-def test_plain_text_emails_have_no_runs_of_blank_lines(django_capture_on_commit_callbacks, status):
-    meeting = MeetingFactory(capacity=1 if status == "waitlisted" else None)
-    if status == "waitlisted":
-        rsvp_for(meeting)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        rsvp_for(meeting, first_name="Ana", email="ana@example.org")
-
-    assert "\n\n\n" not in mail.outbox[0].body
-
-
-def test_confirmation_has_the_meeting_ics_attached(django_capture_on_commit_callbacks):
-    meeting = MeetingFactory()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        rsvp_for(meeting, email="ana@example.org")
-
-    (attachment,) = mail.outbox[0].attachments
-    assert attachment.filename == "meeting.ics"
-    assert attachment.mimetype == "text/calendar"
-    assert f"UID:meeting-{meeting.pk}@outreach.example.org" in attachment.content
-
-
-def test_no_mail_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):
-    meeting = MeetingFactory()
-
-    with (
-        django_capture_on_commit_callbacks(execute=True),
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
-        rsvp_for(meeting, email="ana@example.org")
-        raise RuntimeError
-
-    assert mail.outbox == []
-    assert not Rsvp.objects.exists()
-
-
-def test_rsvp_without_email_sends_nothing(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        rsvp_for(MeetingFactory())
-
-    assert mail.outbox == []
-
-
-def test_mail_server_error_keeps_the_rsvp_and_logs_no_address(
-    django_capture_on_commit_callbacks, caplog
-):
-    meeting = MeetingFactory()
-    refused = smtplib.SMTPRecipientsRefused({"ana@example.org": (550, b"no")})
-
-    with (
-        mock.patch(
-            "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused
-        ),
-        caplog.at_level(logging.WARNING, logger="meetings.services"),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        result = rsvp_for(meeting, email="ana@example.org")
-
-    assert Rsvp.objects.filter(pk=result.rsvp.pk, status=CONFIRMED).exists()
-    assert "SMTPRecipientsRefused" in caplog.text
-    assert "ana@example.org" not in caplog.text
-
-
-def test_hanging_mail_server_times_out_and_the_rsvp_stands(
-    settings, django_capture_on_commit_callbacks
-):
-    # A server that accepts connections and never says a word.
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = server.getsockname()
-    settings.EMAIL_TIMEOUT = 1
-    meeting = MeetingFactory()
-    started = timezone.now()
-
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            result = rsvp_for(meeting, email="ana@example.org")
-    finally:
-        server.close()
-
-    assert (timezone.now() - started).total_seconds() < 5
-    assert Rsvp.objects.filter(pk=result.rsvp.pk).exists()
-
-
-def test_promoted_party_with_email_is_told(django_capture_on_commit_callbacks):
-    meeting = MeetingFactory(capacity=1)
-    first = rsvp_for(meeting).rsvp
-    rsvp_for(meeting, email="waiting@example.org", language="es")
-
-    with django_capture_on_commit_callbacks(execute=True):
-        cancel_rsvp(rsvp=first)
-
-    assert [message.to for message in mail.outbox] == [["waiting@example.org"]]
-    # Told in the language the RSVP was made in.
-    assert "confirmada" in mail.outbox[0].subject
-
-
 # Staff changes reach people.
 
 
@@ -490,9 +365,9 @@ def test_cancelling_a_meeting_tells_each_rsvp_with_email_once(
     RsvpFactory(meeting=meeting, email="gone@example.org", status=CANCELLED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        told = cancel_meeting(meeting=meeting, note="Storm warning.")
+        saved = cancel_meeting(meeting=meeting, note="Storm warning.")
 
-    assert told == 2
+    assert saved.told == 2
     assert sorted(message.to[0] for message in mail.outbox) == ["a@example.org", "b@example.org"]
     assert all("STATUS:CANCELLED" in m.attachments[0].content for m in mail.outbox)
     assert all("Storm warning." in m.body for m in mail.outbox)
@@ -501,13 +376,11 @@ def test_cancelling_a_meeting_tells_each_rsvp_with_email_once(
 def test_new_time_tells_rsvps_with_the_updated_calendar(django_capture_on_commit_callbacks):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org")
-    before = Meeting.objects.get(pk=meeting.pk)
     meeting.starts_at += dt.timedelta(hours=1)
     meeting.ends_at += dt.timedelta(hours=1)
-    meeting.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_meeting_changed(meeting=meeting, before=before)
+        save_meeting(meeting=meeting)
 
     (message,) = mail.outbox
     assert "new date or time" in message.body
@@ -517,12 +390,10 @@ def test_new_time_tells_rsvps_with_the_updated_calendar(django_capture_on_commit
 def test_new_venue_tells_rsvps(django_capture_on_commit_callbacks):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org")
-    before = Meeting.objects.get(pk=meeting.pk)
     meeting.venue = VenueFactory(name="Library")
-    meeting.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_meeting_changed(meeting=meeting, before=before)
+        save_meeting(meeting=meeting)
 
     assert "moved to a new place" in mail.outbox[0].body
     assert "Library" in mail.outbox[0].body
@@ -531,14 +402,70 @@ def test_new_venue_tells_rsvps(django_capture_on_commit_callbacks):
 def test_change_of_description_tells_nobody(django_capture_on_commit_callbacks):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org")
-    before = Meeting.objects.get(pk=meeting.pk)
     meeting.description = "Bring questions."
-    meeting.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        told = notify_meeting_changed(meeting=meeting, before=before)
+        saved = save_meeting(meeting=meeting)
 
-    assert (told, mail.outbox) == (0, [])
+    assert (saved.told, mail.outbox) == (0, [])
+
+
+def test_reinstating_a_cancelled_meeting_says_it_goes_ahead_after_all(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(title="Town hall")
+    RsvpFactory(meeting=meeting, email="a@example.org")
+    cancel_meeting(meeting=meeting)
+    meeting.status = Meeting.Status.PUBLISHED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = save_meeting(meeting=meeting)
+
+    (message,) = mail.outbox
+    assert saved.told == 1
+    assert message.subject == "Going ahead after all: Town hall"
+    assert "Good news: this meeting is going ahead after all." in message.body
+    assert "STATUS:CONFIRMED" in message.attachments[0].content
+
+
+def test_cancelling_a_meeting_that_has_ended_tells_nobody(django_capture_on_commit_callbacks):
+    meeting = MeetingFactory(
+        starts_at=timezone.now() - dt.timedelta(days=2),
+        ends_at=timezone.now() - dt.timedelta(days=2) + dt.timedelta(hours=1),
+    )
+    RsvpFactory(meeting=meeting, email="a@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = cancel_meeting(meeting=meeting)
+
+    assert (saved.told, mail.outbox) == (0, [])
+
+
+def test_publishing_a_draft_tells_nobody_and_stamps_published_at(
+    django_capture_on_commit_callbacks,
+):
+    meeting = MeetingFactory(status=Meeting.Status.DRAFT, published_at=None)
+    RsvpFactory(meeting=meeting, email="a@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = publish_meeting(meeting=meeting)
+
+    meeting.refresh_from_db()
+    assert (saved.told, mail.outbox) == (0, [])
+    assert meeting.is_published
+    assert meeting.published_at is not None
+
+
+def test_saving_a_meeting_with_more_seats_promotes_the_waitlist():
+    meeting = MeetingFactory(capacity=1)
+    rsvp_for(meeting)
+    waiting = rsvp_for(meeting).rsvp
+    meeting.capacity = 2
+
+    saved = save_meeting(meeting=meeting)
+
+    assert [rsvp.pk for rsvp in saved.promoted] == [waiting.pk]
+    assert statuses(meeting) == [(1, CONFIRMED), (1, CONFIRMED)]
 
 
 # Concurrency, on PostgreSQL: threads with their own connections race for the row lock.
@@ -571,7 +498,7 @@ def run_in_threads(functions):
 THREADS, RSVPS_PER_THREAD = 40, 3
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_rsvps_never_exceed_capacity_and_none_is_lost():
     meeting = MeetingFactory(capacity=20)
@@ -589,7 +516,7 @@ def test_concurrent_rsvps_never_exceed_capacity_and_none_is_lost():
     assert Rsvp.objects.filter(meeting=meeting).count() == THREADS * RSVPS_PER_THREAD
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_mixed_party_sizes_never_exceed_capacity():
     meeting = MeetingFactory(capacity=20)
@@ -610,7 +537,7 @@ def test_concurrent_mixed_party_sizes_never_exceed_capacity():
     assert Rsvp.objects.filter(meeting=meeting).count() == THREADS * RSVPS_PER_THREAD
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_cancellations_racing_new_rsvps_keep_capacity_and_promote():
     meeting = MeetingFactory(capacity=20)
@@ -634,7 +561,7 @@ def test_cancellations_racing_new_rsvps_keep_capacity_and_promote():
     assert Meeting.objects.with_seat_counts().get(pk=meeting.pk).seat_counts == (20, 10)
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_form_sent_from_many_threads_makes_one_rsvp():
     meeting = MeetingFactory(capacity=20)
@@ -651,7 +578,7 @@ def test_the_same_form_sent_from_many_threads_makes_one_rsvp():
     assert len(set(tokens)) == 1
 
 
-@requires_postgres
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_email_from_many_threads_makes_one_rsvp():
     meeting = MeetingFactory(capacity=20)

@@ -10,10 +10,11 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
-from meetings.forms import make_form_token
-from meetings.models import Meeting, Rsvp, hash_token
+from meetings.models import Meeting, Rsvp
 from meetings.services import create_rsvp
+from meetings.tokens import hash_token, make_form_token
 from tests.factories import MeetingFactory, RsvpFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,7 @@ def test_privacy_notice_states_the_retention_days(client, settings):
     page = client.get(url("privacy", "es")).content.decode()
 
     assert "erased 45 days after the meeting" in notice
-    assert "45" in page
+    assert "se borran 45 días después de que termine la reunión" in " ".join(page.split())
     assert '<html lang="es">' in page
 
 
@@ -250,28 +251,31 @@ def test_get_of_the_rsvp_address_goes_back_to_the_meeting(client):
 
 # Bad input: a form error or a 4xx, in the page's language, nothing saved, nothing unescaped.
 
+# (what is sent, the field that says what is wrong, the error's code)
 BAD_INPUTS = [
-    {"party_size": "0"},
-    {"party_size": "-1"},
-    {"party_size": "11"},
-    {"party_size": "1000000000"},
-    {"party_size": "two"},
-    {"first_name": "x" * 100_000},
-    {"first_name": "Ro\x00sa"},
-    {"note": "nul\x00"},
-    {"first_name": "Rosa\r\nX-Injected: yes"},
-    {"email": "rosa@example.org\r\nBcc: everyone@example.org"},
-    {"email": "rosa@example.org\nSubject: hi"},
-    {"language": "xx"},
-    {"needs_interpretation": "klingon"},
-    {"leave_empty": "I am a bot"},
-    {"form_token": "forged"},
+    ({"party_size": "0"}, "party_size", "min_value"),
+    ({"party_size": "-1"}, "party_size", "min_value"),
+    ({"party_size": "11"}, "party_size", "max_value"),
+    ({"party_size": "1000000000"}, "party_size", "max_value"),
+    ({"party_size": "two"}, "party_size", "invalid"),
+    ({"first_name": "x" * 100_000}, "first_name", "max_length"),
+    ({"first_name": "Ro\x00sa"}, "first_name", "not_single_line"),
+    ({"note": "nul\x00"}, "note", "control_characters"),
+    ({"first_name": "Rosa\r\nX-Injected: yes"}, "first_name", "not_single_line"),
+    ({"email": "rosa@example.org\r\nBcc: everyone@example.org"}, "email", "not_single_line"),
+    ({"email": "rosa@example.org\nSubject: hi"}, "email", "not_single_line"),
+    ({"language": "xx"}, "language", "invalid_choice"),
+    ({"needs_interpretation": "klingon"}, "needs_interpretation", "invalid_choice"),
+    ({"leave_empty": "I am a bot"}, "__all__", "honeypot"),
+    ({"form_token": "forged"}, "__all__", "bad_form_token"),
 ]
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=lambda bad: repr(bad)[:40])
-def test_bad_input_gets_a_form_error_in_the_page_language_and_saves_nothing(client, bad, language):
+@pytest.mark.parametrize(("bad", "field", "code"), BAD_INPUTS, ids=lambda value: repr(value)[:40])
+def test_bad_input_gets_a_form_error_in_the_page_language_and_saves_nothing(
+    client, bad, field, code, language
+):
     meeting = MeetingFactory()
 
     response = post_rsvp(client, meeting, language, **bad)
@@ -280,6 +284,15 @@ def test_bad_input_gets_a_form_error_in_the_page_language_and_saves_nothing(clie
     content = response.content.decode()
     assert f'<html lang="{language}">' in content
     assert 'class="form-errors"' in content
+    (error,) = response.context["rsvp_form"].errors.as_data()[field]
+    assert error.code == code
+    with translation.override(language):
+        shown = error.messages[0]
+    with translation.override("en"):
+        english = error.messages[0]
+    assert escape(shown) in content
+    # The Spanish page says it in Spanish, not in English.
+    assert (shown == english) == (language == "en")
     assert not Rsvp.objects.exists()
 
 
@@ -437,6 +450,7 @@ def test_change_with_bad_input_is_refused(client):
     response = client.post(url("rsvp-change", token=token), {"party_size": "0", "language": "en"})
 
     assert response.status_code == 400
+    assert "Please enter at least 1 person." in response.content.decode()
     rsvp.refresh_from_db()
     assert rsvp.party_size == 2
 

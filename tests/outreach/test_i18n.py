@@ -16,7 +16,7 @@ from django.utils import translation
 from meetings.admin import MeetingAdmin, MeetingAdminForm, MeetingMissingTranslationFilter
 from meetings.forms import MeetingFilterForm
 from meetings.models import Meeting, Rsvp
-from meetings.templatetags.outreach import language_links
+from meetings.templatetags.meeting_tags import language_links
 from tests.factories import MeetingFactory, MeetingSeriesFactory, VenueFactory
 
 PROJECT_DIR = Path(settings.BASE_DIR)

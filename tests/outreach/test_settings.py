@@ -79,7 +79,7 @@ def test_sqlite_takes_the_write_lock_up_front():
     assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_postgres_connections_have_a_statement_timeout():
     with connection.cursor() as cursor:

@@ -36,6 +36,7 @@ from django.utils import timezone, translation
 
 from meetings import services
 from meetings.models import Meeting, Rsvp
+from meetings.tokens import manage_url
 from tests.factories import MeetingFactory, MeetingSeriesFactory, RsvpFactory, VenueFactory
 
 PROJECT_DIR = Path(settings.BASE_DIR)
@@ -432,12 +433,10 @@ PAGES = {
         "meetings:series-detail", "sessions", "english-sessions"
     ),
 }
-# Named URLs that are not pages: redirects, machine endpoints, the POST-only language switch,
-# and the RSVP form's POST targets (their error pages are the meeting page, checked above).
+# Named URLs that are not pages: redirects, machine endpoints, and the RSVP form's POST targets (their error pages are the meeting page, checked above).
 NOT_PAGES = {
     "home",
     "healthz",
-    "set_language",
     "meetings:language-home",
     "meetings:rsvp-create",
     "meetings:rsvp-change",
@@ -450,7 +449,7 @@ def manage_pages(site):
         meeting=site["meeting"], party_size=1, language=translation.get_language()
     )
     return [
-        Page(services.manage_url(result.token).removeprefix(settings.SITE_URL)),
+        Page(manage_url(result.token).removeprefix(settings.SITE_URL)),
         Page(reverse("meetings:rsvp-manage", kwargs={"token": "not-a-real-token"}), status=404),
     ]
 

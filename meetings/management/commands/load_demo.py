@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from meetings.models import Meeting, MeetingSeries, Venue
-from meetings.services import RsvpOutcome, create_rsvp
+from meetings.services import RsvpOutcome, create_rsvp, save_meeting
 
 RECORDED_START = dt.date(2025, 2, 12)  # a Wednesday: the first session at the church
 WEDNESDAY = 2
@@ -264,17 +264,25 @@ def coming_wednesday(today):
     return today + dt.timedelta(days=days)
 
 
-def sync(model, lookup, values):
-    """Create or update one row, saving only when a value differs (so reruns change nothing)."""
+def sync(model, lookup, values, *, save=None):
+    """Create or update one row, saving only when a value differs (so reruns change nothing).
+
+    `save(obj)` saves it, `obj.save()` when not given.
+    """
     obj = model.objects.filter(**lookup).first()
     if obj is None:
-        return model.objects.create(**lookup, **values), True
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if changed:
+        obj = model(**lookup, **values)
+    else:
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if not changed:
+            return obj, False
         for name in changed:
             setattr(obj, name, values[name])
+    if save is None:
         obj.save()
-    return obj, bool(changed)
+    else:
+        save(obj)
+    return obj, True
 
 
 class Command(BaseCommand):
@@ -324,10 +332,13 @@ class Command(BaseCommand):
                 status=Meeting.Status.PUBLISHED,
             )
             values.setdefault("rsvp_enabled", True)
-            meeting, changed = sync(Meeting, {"slug": data["slug"]}, values)
-            if meeting.published_at is None:
-                meeting.published_at = timezone.now()
-                meeting.save(update_fields=["published_at"])
+            # Through the same path as the admin: a moved meeting tells its RSVPs.
+            meeting, changed = sync(
+                Meeting,
+                {"slug": data["slug"]},
+                values,
+                save=lambda meeting: save_meeting(meeting=meeting),
+            )
             changes += changed
 
         # Through the same service as the site; each party's fixed submission key makes a

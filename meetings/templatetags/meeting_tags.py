@@ -1,11 +1,11 @@
-"""Dates in the reader's language, links to this page in the other languages, and notices
-when a meeting, series or venue text shows in another language than the reader's."""
+"""Template tags and filters for the public pages and emails: `{% load meeting_tags %}`.
+
+Dates, times and language names come from meetings/formatting.py through thin filters;
+here too are links to this page in the other languages, notices when a text shows in
+another language than the reader's, and a meeting's schema.org data."""
 
 import json
-import unicodedata
 
-from babel.dates import format_date, format_time
-from babel.lists import format_list
 from django import template
 from django.conf import settings
 from django.urls import translate_url
@@ -16,44 +16,17 @@ from django.utils.translation import gettext as _
 from modeltranslation.utils import build_localized_fieldname, resolution_order
 from modeltranslation.utils import get_language as content_language_code
 
+from meetings import formatting
+
 register = template.Library()
 
 
-def babel_locale():
-    """The CLDR locale for the active language (settings.BABEL_LOCALES may refine it)."""
-    code = translation.get_language() or settings.LANGUAGE_CODE
-    return settings.BABEL_LOCALES.get(code, code).replace("-", "_")
-
-
-@register.filter
-def long_date(value):
-    """'Wednesday, February 12, 2025' / 'miércoles, 12 de febrero de 2025'.
-
-    Expects a datetime already in the meeting's time zone (`meeting.local_starts_at`).
-    """
-    if not value:
-        return ""
-    return format_date(value, "full", locale=babel_locale())
-
-
-@register.filter
-def medium_date(value):
-    if not value:
-        return ""
-    return format_date(value, "medium", locale=babel_locale())
-
-
-@register.filter
-def short_time(value):
-    """'6:30 PM' / '6:30 p.m.' / '18:30', in the datetime's own time zone."""
-    if not value:
-        return ""
-    return format_time(value, "short", tzinfo=value.tzinfo, locale=babel_locale())
-
-
-@register.simple_tag
-def time_range(start, end):
-    return f"{short_time(start)} – {short_time(end)}"
+# Thin filters over meetings/formatting.py: the functions themselves live there.
+register.filter(formatting.long_date)
+register.filter(formatting.short_time)
+register.simple_tag(formatting.time_range)
+register.filter(formatting.spoken_list)
+register.filter(formatting.language_name)
 
 
 @register.simple_tag(takes_context=True)
@@ -64,13 +37,10 @@ def language_links(context):
     current = translation.get_language()
     links = []
     for code, _name in settings.LANGUAGES:
-        # Django spells some names with combining accents ("Tiếng Việt"): compose them.
-        name = unicodedata.normalize("NFC", translation.get_language_info(code)["name_local"])
         links.append(
             {
                 "code": code,
-                # Written in its own language and capitalised: English, Español, Tiếng Việt.
-                "name": name[:1].upper() + name[1:],
+                "name": formatting.own_language_name(code),
                 "url": url_in_language(path, current, code),
                 "is_current": code == current,
             }
@@ -121,20 +91,6 @@ def shows_fallback(obj, field):
 def absolute_url(context, path):
     """SITE_URL + path: canonical and alternate links, feeds and emails use the public address."""
     return settings.SITE_URL + path
-
-
-@register.filter
-def spoken_list(items):
-    """Items joined as the reader's language does: "English and Vietnamese", "inglés y
-    vietnamita", "tiếng Anh và tiếng Việt"."""
-    return format_list([str(item) for item in items], locale=babel_locale())
-
-
-@register.filter
-def language_name(code):
-    """A language code as the reader calls it ('Spanish' / 'español')."""
-    names = dict(settings.LANGUAGES)
-    return str(names.get(code, code))
 
 
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}

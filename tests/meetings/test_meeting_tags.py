@@ -1,4 +1,4 @@
-"""Dates, times and language links in the reader's language; notices for untranslated text."""
+"""The template tags: language links, notices for untranslated text, lists on pages."""
 
 import datetime as dt
 import zoneinfo
@@ -8,16 +8,7 @@ from django.conf import settings
 from django.test import RequestFactory
 from django.utils import translation
 
-from meetings.templatetags.outreach import (
-    content_language,
-    language_links,
-    long_date,
-    medium_date,
-    short_time,
-    shows_fallback,
-    spoken_list,
-    time_range,
-)
+from meetings.templatetags.meeting_tags import content_language, language_links, shows_fallback
 from tests.factories import MeetingFactory, MeetingSeriesFactory, VenueFactory
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -25,61 +16,6 @@ CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 STARTS = dt.datetime(2025, 2, 12, 18, 0, tzinfo=CHICAGO)
 ENDS = dt.datetime(2025, 2, 12, 19, 30, tzinfo=CHICAGO)
 NNBSP = "\u202f"  # CLDR puts a narrow no-break space before AM/PM
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("en", "Wednesday, February 12, 2025"),
-        ("es", "miércoles, 12 de febrero de 2025"),
-        ("vi", "Thứ Tư, 12 tháng 2, 2025"),
-    ],
-)
-def test_long_date_is_written_for_the_language(code, expected):
-    with translation.override(code):
-        assert long_date(STARTS) == expected
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [("en", "Feb 12, 2025"), ("es", "12 feb 2025"), ("vi", "12 thg 2, 2025")],
-)
-def test_medium_date_is_written_for_the_language(code, expected):
-    with translation.override(code):
-        assert medium_date(STARTS) == expected
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [("en", f"6:00{NNBSP}PM"), ("es", f"6:00{NNBSP}p.m."), ("vi", "18:00")],
-)
-def test_short_time_is_written_for_the_language(code, expected):
-    with translation.override(code):
-        assert short_time(STARTS) == expected
-
-
-def test_short_time_uses_the_datetimes_own_time_zone():
-    in_los_angeles = STARTS.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles"))
-
-    with translation.override("es"):
-        assert short_time(in_los_angeles) == f"4:00{NNBSP}p.m."
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("es", f"6:00{NNBSP}p.m. – 7:30{NNBSP}p.m."),
-        ("vi", "18:00 – 19:30"),
-    ],
-)
-def test_time_range_is_written_for_the_language(code, expected):
-    with translation.override(code):
-        assert time_range(STARTS, ENDS) == expected
-
-
-def test_morning_time_in_spanish_says_a_m():
-    with translation.override("es"):
-        assert short_time(STARTS.replace(hour=10)) == f"10:00{NNBSP}a.m."
 
 
 # Which language a translated text shows in.
@@ -166,19 +102,6 @@ def test_language_links_name_each_language_in_itself():
         "es": "Español",
         "vi": "Tiếng Việt",
     }
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("en", "Spanish, Vietnamese, and English"),
-        ("es", "Spanish, Vietnamese y English"),
-        ("vi", "Spanish, Vietnamese và English"),
-    ],
-)
-def test_lists_are_joined_the_way_each_language_joins_them(code, expected):
-    with translation.override(code):
-        assert spoken_list(["Spanish", "Vietnamese", "English"]) == expected
 
 
 @pytest.mark.django_db

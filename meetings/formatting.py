@@ -1,0 +1,57 @@
+"""Dates, times and language names in the reader's language (the active one).
+
+Templates use these through the thin filters in templatetags/meeting_tags.py; the calendar
+builders (ical.py) and the forms call them directly.
+"""
+
+import unicodedata
+
+from babel.dates import format_date, format_time
+from babel.lists import format_list
+from django.conf import settings
+from django.utils import translation
+
+
+def babel_locale():
+    """The CLDR locale for the active language (settings.BABEL_LOCALES may refine it)."""
+    code = translation.get_language() or settings.LANGUAGE_CODE
+    return settings.BABEL_LOCALES.get(code, code).replace("-", "_")
+
+
+def long_date(value):
+    """'Wednesday, February 12, 2025' / 'miércoles, 12 de febrero de 2025'.
+
+    Expects a datetime already in the meeting's time zone (`meeting.local_starts_at`).
+    """
+    if not value:
+        return ""
+    return format_date(value, "full", locale=babel_locale())
+
+
+def short_time(value):
+    """'6:30 PM' / '6:30 p.m.' / '18:30', in the datetime's own time zone."""
+    if not value:
+        return ""
+    return format_time(value, "short", tzinfo=value.tzinfo, locale=babel_locale())
+
+
+def time_range(start, end):
+    return f"{short_time(start)} – {short_time(end)}"
+
+
+def spoken_list(items):
+    """Items joined as the reader's language does: "English and Vietnamese", "inglés y
+    vietnamita", "tiếng Anh và tiếng Việt"."""
+    return format_list([str(item) for item in items], locale=babel_locale())
+
+
+def language_name(code):
+    """A language code as the reader calls it ('Spanish' / 'español')."""
+    return str(dict(settings.LANGUAGES).get(code, code))
+
+
+def own_language_name(code):
+    """A language's name in itself, capitalised: 'English', 'Español', 'Tiếng Việt'."""
+    # Django spells some names with combining accents ("Tiếng Việt"): compose them.
+    name = unicodedata.normalize("NFC", translation.get_language_info(code)["name_local"])
+    return name[:1].upper() + name[1:]

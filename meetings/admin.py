@@ -278,11 +278,16 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
         for code, parties, people in needs["interpretation"]:
             lines.append(
                 ngettext(
-                    "Interpretation into %(language)s: %(parties)d party (%(people)d people)",
-                    "Interpretation into %(language)s: %(parties)d parties (%(people)d people)",
+                    "Interpretation into %(language)s: %(parties)d party (%(people)s)",
+                    "Interpretation into %(language)s: %(parties)d parties (%(people)s)",
                     parties,
                 )
-                % {"language": names.get(code, code), "parties": parties, "people": people}
+                % {
+                    "language": names.get(code, code),
+                    "parties": parties,
+                    "people": ngettext("%(count)d person", "%(count)d people", people)
+                    % {"count": people},
+                }
             )
         lines.append(
             gettext("Wheelchair or step-free access: %(count)d") % {"count": needs["wheelchair"]}

@@ -8,12 +8,14 @@ Templates: emails/<kind>_subject.txt, _body.txt and _body.html.
 
 import logging
 import re
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
 
 from meetings.ical import meeting_calendar_bytes
 from meetings.tokens import manage_url
@@ -61,6 +63,12 @@ def _send_quietly(kind, rsvps, **context):
         )
 
 
+def sender_address():
+    """DEFAULT_FROM_EMAIL's address under the site's name in the active language."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((gettext("Police Community Outreach"), address))
+
+
 def _render(kind, rsvp, *, token=None, **extra):
     meeting = rsvp.meeting
     with translation.override(rsvp.language):
@@ -78,7 +86,8 @@ def _render(kind, rsvp, *, token=None, **extra):
         text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}_body.txt", context))
         html = render_to_string(f"emails/{kind}_body.html", context)
         calendar = meeting_calendar_bytes(meeting)
-    message = EmailMultiAlternatives(subject, text, to=[rsvp.email])
+        sender = sender_address()
+    message = EmailMultiAlternatives(subject, text, from_email=sender, to=[rsvp.email])
     message.attach_alternative(html, "text/html")
     message.attach("meeting.ics", calendar, "text/calendar")
     return message

@@ -29,9 +29,13 @@ def long_date(value):
 
 
 def short_time(value):
-    """'6:30 PM' / '6:30 p.m.' / '18:30', in the datetime's own time zone."""
+    """'6:30 PM' / '6:30 p.m.' / '6:30 chiều', in the datetime's own time zone."""
     if not value:
         return ""
+    periods = settings.TWELVE_HOUR_CLOCKS.get(translation.get_language())
+    if periods:
+        local = value.astimezone(value.tzinfo)
+        return f"{local.hour % 12 or 12}:{local.minute:02d} {periods[local.hour >= 12]}"
     return format_time(value, "short", tzinfo=value.tzinfo, locale=babel_locale())
 
 

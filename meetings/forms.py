@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
@@ -48,7 +49,10 @@ class MeetingFilterForm(forms.Form):
 
     def __init__(self, *args, venues=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
+        self.fields["language"].choices = [
+            ("", _("Any language")),
+            *[(code, capfirst(name)) for code, name in settings.LANGUAGES],
+        ]
         venues = list(venues if venues is not None else Venue.objects.all())
         areas = sorted({venue.area for venue in venues if venue.area})
         self.fields["venue"].choices = [
@@ -330,10 +334,42 @@ class RsvpForm(RsvpChangeForm):
 
 
 class StaffRsvpForm(RsvpChangeForm):
-    """An RSVP staff take by phone or at the desk: the public answers, without the bot checks."""
+    """An RSVP staff take by phone or at the desk: the public answers, without the bot checks,
+    with labels that speak to the member of staff about the caller."""
 
     field_order = RsvpForm.field_order
     email = RsvpForm.base_fields["email"]
+
+    STAFF_LABELS = {
+        "party_size": (
+            _("How many people are coming, including the caller and any children?"),
+            None,
+        ),
+        "language": (
+            _("The caller's preferred language"),
+            _("We write to the caller in this language."),
+        ),
+        "first_name": (_("First name or nickname (optional)"), _("So we know how to greet them.")),
+        "needs_interpretation": (_("Does the caller need an interpreter? (optional)"), None),
+        "needs_wheelchair_access": (
+            _(
+                "Someone in the caller's group uses a wheelchair or needs step-free access "
+                "(optional)"
+            ),
+            None,
+        ),
+        "needs_childcare": (
+            _("The caller's group would like childcare during the meeting (optional)"),
+            None,
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (label, help_text) in self.STAFF_LABELS.items():
+            self.fields[name].label = label
+            if help_text is not None:
+                self.fields[name].help_text = help_text
 
     def rsvp_details(self):
         return {**super().rsvp_details(), "email": self.cleaned_data["email"]}

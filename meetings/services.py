@@ -357,14 +357,22 @@ def _apply_changes(meeting, rsvp, details):
         free = _free_seats(meeting)
         if free is not None and added > free:
             raise RsvpError(
-                ngettext(
-                    "Only %(free)d more seat is free, so we could not add %(added)d people. "
-                    "Your RSVP is unchanged.",
-                    "Only %(free)d more seats are free, so we could not add %(added)d people. "
-                    "Your RSVP is unchanged.",
-                    free,
-                )
-                % {"free": free, "added": added},
+                " ".join(
+                    [
+                        ngettext(
+                            "Only %(free)d more seat is free.",
+                            "Only %(free)d more seats are free.",
+                            free,
+                        )
+                        % {"free": free},
+                        ngettext(
+                            "We could not add %(added)d person, so your RSVP is unchanged.",
+                            "We could not add %(added)d people, so your RSVP is unchanged.",
+                            added,
+                        )
+                        % {"added": added},
+                    ]
+                ),
                 code="not_enough_seats",
             )
     for name, value in details.items():

@@ -297,3 +297,6 @@ MEETINGS_PER_PAGE = 20
 # CLDR locales for date and time formats where the language code alone is too broad:
 # Spanish as written in the United States ("6:30 p.m."), not Spain ("18:30").
 BABEL_LOCALES = {"en": "en_US", "es": "es_US"}
+# Readers who expect a 12-hour clock that CLDR does not give their language: the words for
+# before and after noon. Vietnamese-American readers write "6:30 chiều", not "18:30".
+TWELVE_HOUR_CLOCKS = {"vi": ("sáng", "chiều")}

@@ -58,7 +58,7 @@ def test_meeting_page_shows_seats_waitlist_and_needs(admin_client):
     assert "Confirmed seats: 6 of 10" in content
     assert "Waitlist: 1 party" in content
     assert "Interpretation into Spanish: 2 parties (5 people)" in content
-    assert "Interpretation into Vietnamese: 1 party (1 people)" in content
+    assert "Interpretation into Vietnamese: 1 party (1 person)" in content
     assert "Wheelchair or step-free access: 1" in content
     assert "Childcare: 1" in content
 

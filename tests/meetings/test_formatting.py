@@ -37,7 +37,7 @@ def test_long_date_is_written_for_the_language(code, expected):
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("en", f"6:00{NNBSP}PM"), ("es", f"6:00{NNBSP}p.m."), ("vi", "18:00")],
+    [("en", f"6:00{NNBSP}PM"), ("es", f"6:00{NNBSP}p.m."), ("vi", "6:00 chiều")],
 )
 def test_short_time_is_written_for_the_language(code, expected):
     with translation.override(code):
@@ -55,7 +55,7 @@ def test_short_time_uses_the_datetimes_own_time_zone():
     ("code", "expected"),
     [
         ("es", f"6:00{NNBSP}p.m. – 7:30{NNBSP}p.m."),
-        ("vi", "18:00 – 19:30"),
+        ("vi", "6:00 chiều – 7:30 chiều"),
     ],
 )
 def test_time_range_is_written_for_the_language(code, expected):
@@ -100,3 +100,11 @@ def test_own_language_name_is_the_same_for_every_reader(reader):
         names = [own_language_name(code) for code in ("en", "es", "vi")]
 
     assert names == ["English", "Español", "Tiếng Việt"]
+
+
+def test_vietnamese_morning_and_noon_times_use_the_12_hour_clock():
+    zone = zoneinfo.ZoneInfo("America/Chicago")
+    with translation.override("vi"):
+        assert short_time(dt.datetime(2025, 2, 12, 9, 5, tzinfo=zone)) == "9:05 sáng"
+        assert short_time(dt.datetime(2025, 2, 12, 12, 0, tzinfo=zone)) == "12:00 chiều"
+        assert short_time(dt.datetime(2025, 2, 12, 0, 30, tzinfo=zone)) == "12:30 sáng"

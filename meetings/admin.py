@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
@@ -18,6 +19,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 
 from meetings.forms import RsvpAdminForm, StaffRsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+from meetings.qrcodes import qr_svg
 from meetings.services import (
     RsvpError,
     RsvpOutcome,
@@ -363,8 +365,10 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
             except RsvpError as error:
                 form.add_error(None, error.message)
             else:
-                self.message_user(request, phone_rsvp_message(result), messages.SUCCESS)
-                return redirect("admin:meetings_meeting_change", meeting.pk)
+                if result.token is None:
+                    self.message_user(request, phone_rsvp_message(result), messages.SUCCESS)
+                    return redirect("admin:meetings_meeting_change", meeting.pk)
+                return self._rsvp_taken(request, meeting, result)
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Add a phone-in RSVP"),
@@ -375,8 +379,29 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
         }
         return TemplateResponse(request, "admin/meetings/meeting/add_rsvp.html", context)
 
+    def _rsvp_taken(self, request, meeting, result):
+        """The caller's private link, in the caller's language, to read out or print: it is
+        shown this once (only its hash is kept), so the page is never cached."""
+        with translation.override(result.rsvp.language):
+            link = manage_url(result.token)
+        qr = qr_svg(link, label=gettext("QR code of the private link"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("RSVP taken"),
+            "opts": self.opts,
+            "original": meeting,
+            "meeting": meeting,
+            "status": phone_rsvp_message(result, with_link=False),
+            "private_link": link,
+            "private_link_qr": qr,
+            "caller_language": result.rsvp.language,
+        }
+        response = TemplateResponse(request, "admin/meetings/meeting/rsvp_taken.html", context)
+        add_never_cache_headers(response)
+        return response
 
-def phone_rsvp_message(result):
+
+def phone_rsvp_message(result, *, with_link=True):
     rsvp = result.rsvp
     if result.outcome == RsvpOutcome.UPDATED:
         return gettext(
@@ -391,7 +416,7 @@ def phone_rsvp_message(result):
         text = gettext("The meeting is full: waitlisted, number %(place)d in line.") % {
             "place": rsvp.waitlist_place
         }
-    if result.token:
+    if result.token and with_link:
         text += " " + gettext("Private link for the caller: %(url)s") % {
             "url": manage_url(result.token)
         }

@@ -492,6 +492,17 @@ def meeting_calendar_bytes(meeting: Meeting) -> bytes:
     return feed_bytes([CalendarMeeting.from_meeting(meeting)])
 
 
+def personal_calendar_bytes(meeting: Meeting, *, private_url: str) -> bytes:
+    """One meeting's file for the person who RSVPed: its description also carries their
+    private link, so the calendar app keeps it for them. Only this file, served behind that
+    link, ever carries it: feeds and the public .ics never do."""
+    calendar = build_calendar([CalendarMeeting.from_meeting(meeting)])
+    event = calendar.walk("VEVENT")[0]
+    line = gettext("Your RSVP, to see, change or cancel it (private link, do not share): %(url)s")
+    event["DESCRIPTION"] = vText(f"{event['DESCRIPTION']}\n\n{line % {'url': private_url}}")
+    return calendar_bytes(calendar)
+
+
 def feed_fingerprint(meetings, *, extra=()):
     """(strong ETag, Last-Modified or None, count) for a feed of `meetings`, unbuilt.
 

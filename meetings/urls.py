@@ -25,6 +25,7 @@ urlpatterns = [
     path("meetings/<slug:slug>/rsvp/sent/", views.rsvp_sent, name="rsvp-sent"),
     path("rsvp/<str:token>/", views.rsvp_manage, name="rsvp-manage"),
     path("rsvp/<str:token>/change/", views.rsvp_change, name="rsvp-change"),
+    path("rsvp/<str:token>/calendar.ics", views.rsvp_calendar, name="rsvp-calendar"),
     path("rsvp/<str:token>/cancel/", views.rsvp_cancel, name="rsvp-cancel"),
     path("privacy/", views.privacy, name="privacy"),
 ]

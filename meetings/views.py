@@ -344,6 +344,18 @@ def rsvp_manage(request, token):
     return _private(_manage_page(request, rsvp, token))
 
 
+@require_safe
+def rsvp_calendar(request, token):
+    """The meeting's calendar file with the private link in its description, for this party."""
+    rsvp = Rsvp.objects.by_token(token).select_related("meeting__venue", "meeting__series").first()
+    if rsvp is None:
+        return _rsvp_not_found(request)
+    body = ical.personal_calendar_bytes(rsvp.meeting, private_url=manage_url(token))
+    response = HttpResponse(body, content_type=ICALENDAR_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{rsvp.meeting.slug}.ics"'
+    return _private(response)
+
+
 def _manage_page(request, rsvp, token, *, form=None, status=200):
     meeting = rsvp.meeting
     private_link = manage_url(token)

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -224,18 +225,23 @@ def test_cancel_action_emails_rsvps_with_a_cancelled_calendar(
     assert meeting.is_cancelled
 
 
-def test_phone_in_rsvp_shows_the_private_link_for_the_caller(admin_client):
-    meeting = MeetingFactory()
+def test_phone_in_rsvp_shows_the_private_link_in_the_callers_language(admin_client):
+    meeting = MeetingFactory(capacity=10)
 
     response = admin_client.post(
         reverse("admin:meetings_meeting_add_rsvp", args=[meeting.pk]),
-        {"party_size": "1", "language": "en"},
-        follow=True,
+        {"party_size": "2", "language": "vi"},
     )
 
-    assert "Private link for the caller: https://outreach.example.org/" in (
-        response.content.decode()
-    )
+    content = response.content.decode()
+    rsvp = Rsvp.objects.get()
+    link = re.search(r"<code>(https://outreach\.example\.org/vi/rsvp/[\w-]{43}/)</code>", content)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "Confirmed: 2 seats." in content
+    assert "The caller's private link, in Vietnamese" in content
+    assert '<svg role="img" aria-label="QR code of the private link"' in content
+    assert Rsvp.objects.by_token(link.group(1).split("/")[-2]).get() == rsvp
 
 
 def test_editing_a_name_in_the_admin_keeps_the_seats(admin_client):
@@ -319,7 +325,8 @@ def test_staff_with_add_rsvp_permission_may_take_a_phone_in_rsvp(staff_client):
         {"party_size": "2", "language": "en"},
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "RSVP taken" in response.content.decode()
     assert list(Rsvp.objects.values_list("party_size", flat=True)) == [2]
 
 

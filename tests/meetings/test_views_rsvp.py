@@ -137,7 +137,7 @@ def test_rsvp_redirects_to_its_private_page_with_status_calendar_and_link(client
     page = client.get(response["Location"])
     content = page.content.decode()
     assert "You are confirmed: 3 seats are kept for you." in content
-    assert url("meeting-ics", slug=meeting.slug) in content
+    assert url("rsvp-calendar", token=token) in content
     assert f"https://outreach.example.org/en/rsvp/{token}/" in content
     assert "Keep this private link" in content
     # same-origin keeps the link from other sites; no-referrer made browsers post "Origin: null".
@@ -668,3 +668,30 @@ def test_too_many_posts_page_gives_the_number_to_call(client, settings):
     assert response.status_code == 429
     body = content[content.index("<main") : content.index("</main>")]
     assert '<a href="tel:5550100100">(555) 010-0100</a>' in body
+
+
+def test_personal_calendar_file_keeps_the_private_link_and_the_public_one_does_not(client):
+    import icalendar
+
+    meeting = MeetingFactory()
+    token = token_from(post_rsvp(client, meeting, page_language="es"))
+    link = f"https://outreach.example.org/es/rsvp/{token}/"
+
+    personal = client.get(url("rsvp-calendar", "es", token=token))
+    public = client.get(url("meeting-ics", "es", slug=meeting.slug))
+
+    event = icalendar.Calendar.from_ical(personal.content).walk("VEVENT")[0]
+    assert personal["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "no-store" in personal["Cache-Control"]
+    assert personal["Referrer-Policy"] == "same-origin"
+    assert link in str(event["DESCRIPTION"])
+    assert "enlace privado" in str(event["DESCRIPTION"])
+    assert token not in public.content.decode()
+    page = client.get(url("rsvp-manage", "es", token=token)).content.decode()
+    assert url("rsvp-calendar", "es", token=token) in page
+
+
+def test_personal_calendar_file_of_an_unknown_link_is_not_found(client):
+    response = client.get(url("rsvp-calendar", token="x" * 43))
+
+    assert response.status_code == 404

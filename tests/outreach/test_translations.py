@@ -467,6 +467,9 @@ PAGES.update(
         ],
         "meetings:rsvp-sent": detail_pages("meetings:rsvp-sent", "session"),
         "meetings:rsvp-manage": manage_pages,
+        "meetings:rsvp-calendar": lambda site: [
+            Page(page.path.rstrip("/") + "/calendar.ics") for page in manage_pages(site)[:1]
+        ],
         "meetings:meeting-ics": lambda site: [
             Page(reverse("meetings:meeting-ics", kwargs={"slug": slug}))
             for slug in ("session", "cancelled")

@@ -470,6 +470,25 @@ class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["check_in", "undo_check_in", "cancel_rsvps"]
 
+    def get_list_display(self, request):
+        # Filtered to one meeting (from its page's "RSVPs and check-in"): the title names
+        # the meeting, so its column would only repeat it.
+        columns = super().get_list_display(request)
+        if request.GET.get("meeting__id__exact"):
+            columns = [column for column in columns if column != "meeting"]
+        return columns
+
+    def changelist_view(self, request, extra_context=None):
+        meeting_id = request.GET.get("meeting__id__exact", "")
+        meeting = Meeting.objects.filter(pk=meeting_id).first() if meeting_id.isdigit() else None
+        if meeting is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "title": gettext("RSVPs for %(meeting)s") % {"meeting": meeting},
+                "subtitle": None,
+            }
+        return super().changelist_view(request, extra_context)
+
     def has_add_permission(self, request):
         return False
 

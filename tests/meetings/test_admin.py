@@ -210,3 +210,21 @@ def test_admin_pages_load_the_accessibility_fixes_for_translation_tabs(admin_cli
     )
     assert "admin_outreach/admin.js" in content
     assert "admin_outreach/admin.css" in content
+
+
+def test_rsvp_list_filtered_to_a_meeting_names_it_and_drops_its_column(admin_client):
+    meeting = MeetingFactory(title="Town hall")
+    RsvpFactory(meeting=meeting)
+
+    response = admin_client.get("/admin/meetings/rsvp/", {"meeting__id__exact": meeting.pk})
+
+    content = response.content.decode()
+    assert "<h1>RSVPs for Town hall</h1>" in content
+    assert "column-meeting" not in content
+    assert "column-party_size" in content
+
+
+def test_admin_pages_leave_the_width_to_the_lists(admin_client):
+    content = admin_client.get("/admin/meetings/meeting/").content.decode()
+
+    assert 'id="nav-sidebar"' not in content

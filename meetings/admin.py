@@ -17,6 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
+from meetings import staff_views
 from meetings.forms import RsvpAdminForm, StaffRsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 from meetings.qrcodes import qr_svg
@@ -96,6 +97,35 @@ class MeetingSeriesAdmin(TabbedTranslationAdmin):
     list_filter = [SeriesMissingTranslationFilter]
     search_fields = ["title", "description"]
     prepopulated_fields = {"slug": ["title_en"]}
+
+    def get_urls(self):
+        views = ["export_series_counts", "series_report"]
+        return staff_urls(self, "meetingseries", views) + super().get_urls()
+
+
+def staff_urls(model_admin, model_name, view_names):
+    """Admin URLs `<id>/<view-name>/` for the views in meetings/staff_views.py, named
+    `meetings_<model>_<view_name>`; each view checks its own permission."""
+
+    def mount(view):
+        def wrapped(request, object_id):
+            obj = model_admin.get_queryset(request).filter(pk=object_id).first()
+            if obj is None:
+                return model_admin._get_obj_does_not_exist_redirect(
+                    request, model_admin.opts, object_id
+                )
+            return view(model_admin, request, obj)
+
+        return model_admin.admin_site.admin_view(wrapped)
+
+    return [
+        path(
+            f"<int:object_id>/{name.replace('_', '-')}/",
+            mount(getattr(staff_views, name)),
+            name=f"meetings_{model_name}_{name}",
+        )
+        for name in view_names
+    ]
 
 
 class MeetingAdminForm(forms.ModelForm):
@@ -347,7 +377,8 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
                 "<path:object_id>/add-rsvp/",
                 self.admin_site.admin_view(self.add_rsvp_view),
                 name="meetings_meeting_add_rsvp",
-            )
+            ),
+            *staff_urls(self, "meeting", ["check_in", "export_rsvps", "meeting_report"]),
         ]
         return urls + super().get_urls()
 
@@ -469,6 +500,24 @@ class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
     ]
     date_hierarchy = "created_at"
     actions = ["check_in", "undo_check_in", "cancel_rsvps"]
+
+    # What only roles with "view_rsvp_contact" see (README, "Staff roles").
+    contact_fields = ("email", "note")
+
+    def _sees_contact(self, request):
+        return request.user.has_perm("meetings.view_rsvp_contact")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self._sees_contact(request):
+            return fields
+        return [name for name in fields if name not in self.contact_fields]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if self._sees_contact(request):
+            return fields
+        return [name for name in fields if name not in self.contact_fields]
 
     def get_list_display(self, request):
         # Filtered to one meeting (from its page's "RSVPs and check-in"): the title names

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, Rsvp, Venue
+from meetings.search import fold
 from meetings.tokens import make_form_token, read_form_token
 
 SEARCH_MAX_LENGTH = 100
@@ -396,3 +397,67 @@ class RsvpAdminForm(forms.ModelForm):
                 code="email_taken",
             )
         return email
+
+
+class CheckInSearchForm(forms.Form):
+    """The door list's search: a first name (any case, any accents) and a status."""
+
+    q = forms.CharField(label=_("First name"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            ("", _("Coming (confirmed or waitlisted)")),
+            ("arrived", _("Arrived")),
+            ("expected", _("Not arrived yet")),
+            (Rsvp.Status.WAITLISTED, _("Waitlisted")),
+        ]
+
+    def filter(self, rsvps):
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        rsvps = rsvps.exclude(status=Rsvp.Status.CANCELLED)
+        if name := (data.get("q") or "").strip():
+            rsvps = rsvps.filter(first_name__fold__contains=fold(name))
+        status = data.get("status")
+        if status == "arrived":
+            rsvps = rsvps.filter(checked_in_at__isnull=False)
+        elif status == "expected":
+            rsvps = rsvps.filter(checked_in_at__isnull=True, status=Rsvp.Status.CONFIRMED)
+        elif status == Rsvp.Status.WAITLISTED:
+            rsvps = rsvps.filter(status=Rsvp.Status.WAITLISTED)
+        return rsvps
+
+
+class WalkInForm(forms.Form):
+    """People who came to the door without an RSVP: a count, never a name."""
+
+    party_size = forms.IntegerField(
+        label=_("How many people?"),
+        min_value=1,
+        max_value=MAX_PARTY_SIZE,
+        initial=1,
+        error_messages={
+            "required": _("Please say how many people are coming."),
+            "invalid": _("Please enter the number of people as a number, such as 3."),
+            "min_value": _("Please enter at least 1 person."),
+            "max_value": _(
+                "One RSVP can be for at most %(limit_value)s people. "
+                "For a bigger group, please send a second RSVP."
+            ),
+        },
+    )
+    language = forms.ChoiceField(label=_("Language"))
+    needs_interpretation = forms.ChoiceField(label=_("Interpretation into"), required=False)
+    needs_wheelchair_access = forms.BooleanField(
+        label=_("Wheelchair or step-free access"), required=False
+    )
+    needs_childcare = forms.BooleanField(label=_("Childcare"), required=False)
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
+        self.fields["language"].choices = languages
+        self.fields["language"].initial = meeting.language
+        self.fields["needs_interpretation"].choices = [("", _("No")), *languages]

@@ -627,6 +627,11 @@ class Rsvp(models.Model):
         ),
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    is_walk_in = models.BooleanField(
+        _("walk-in"),
+        default=False,
+        help_text=_("Came to the door without an RSVP; added at check-in."),
+    )
     personal_data_erased_at = models.DateTimeField(
         _("personal data erased at"), null=True, blank=True, editable=False
     )
@@ -639,6 +644,12 @@ class Rsvp(models.Model):
         verbose_name = _("RSVP")
         verbose_name_plural = _("RSVPs")
         ordering = ["created_at", "pk"]
+        # Beyond Django's add/change/delete/view: what the staff roles (README) are made of.
+        permissions = [
+            ("check_in_rsvp", _("Can check parties in at the door and add walk-ins")),
+            ("view_rsvp_contact", _("Can see the email addresses and notes of RSVPs")),
+            ("export_rsvp", _("Can export RSVPs and counts as CSV")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(party_size__gte=1, party_size__lte=MAX_PARTY_SIZE),
@@ -684,6 +695,22 @@ class Rsvp(models.Model):
         """Whether its party may still cancel it: not cancelled, and the meeting not started
         (staff may cancel at any time)."""
         return not self.is_cancelled and not self.meeting.has_started
+
+    def check_in(self):
+        """Mark the party as arrived, now. False when it is cancelled or already in."""
+        if self.is_cancelled or self.checked_in_at is not None:
+            return False
+        self.checked_in_at = timezone.now()
+        self.save(update_fields=["checked_in_at", "updated_at"])
+        return True
+
+    def undo_check_in(self):
+        """Take back a check-in made by mistake. False when it was not checked in."""
+        if self.checked_in_at is None:
+            return False
+        self.checked_in_at = None
+        self.save(update_fields=["checked_in_at", "updated_at"])
+        return True
 
     @property
     def waitlist_place(self):

@@ -400,3 +400,32 @@ def _promote(meeting) -> list[Rsvp]:
         promoted.append(rsvp)
     emails.rsvp_promoted(promoted)
     return promoted
+
+
+def add_walk_in(
+    *,
+    meeting: Meeting,
+    party_size: int,
+    language: str,
+    needs_interpretation: str = "",
+    needs_wheelchair_access: bool = False,
+    needs_childcare: bool = False,
+) -> RsvpResult:
+    """A party that came to the door without an RSVP: no name needed, the same capacity rules
+    as any RSVP, and checked in at once when a seat is free (otherwise it joins the waitlist)."""
+    with transaction.atomic():
+        result = create_rsvp(
+            meeting=meeting,
+            party_size=party_size,
+            language=language,
+            needs_interpretation=needs_interpretation,
+            needs_wheelchair_access=needs_wheelchair_access,
+            needs_childcare=needs_childcare,
+            staff=True,
+        )
+        rsvp = result.rsvp
+        rsvp.is_walk_in = True
+        if rsvp.is_confirmed:
+            rsvp.checked_in_at = timezone.now()
+        rsvp.save(update_fields=["is_walk_in", "checked_in_at", "updated_at"])
+    return result

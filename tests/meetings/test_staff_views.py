@@ -1,0 +1,318 @@
+"""Staff roles and the pages beyond Django's admin: check-in at the door, exports, reports."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from meetings.models import Rsvp
+from tests.factories import MeetingFactory, MeetingSeriesFactory, RsvpFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def login_as(client, django_user_model):
+    """Log in a staff member who belongs to one of the roles the migration creates."""
+
+    def login(role):
+        user = django_user_model.objects.create_user(f"user-{role}", is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def admin_url(name, *args):
+    return reverse(f"admin:{name}", args=args)
+
+
+@pytest.fixture
+def meeting_with_people():
+    meeting = MeetingFactory(capacity=10)
+    RsvpFactory(
+        meeting=meeting, first_name="José", email="jose@example.org", note="=1+1", party_size=3
+    )
+    RsvpFactory(meeting=meeting, first_name="Lan", needs_interpretation="vi", party_size=2)
+    return meeting
+
+
+# Roles
+
+
+def test_the_three_roles_exist_with_their_permissions():
+    def codenames(name):
+        return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+
+    assert codenames("Door volunteers") == {"view_meeting", "check_in_rsvp"}
+    assert codenames("Viewers") == {"view_meeting", "view_venue", "view_meetingseries"}
+    assert {"view_rsvp_contact", "export_rsvp", "change_meeting", "add_rsvp"} <= codenames(
+        "Outreach coordinators"
+    )
+
+
+def test_door_volunteer_checks_people_in_and_sees_no_email(login_as, meeting_with_people):
+    client = login_as("Door volunteers")
+    page = admin_url("meetings_meeting_check_in", meeting_with_people.pk)
+
+    shown = client.get(page)
+    jose = meeting_with_people.rsvps.get(first_name="José")
+    checked = client.post(page, {"rsvp": jose.pk})
+
+    content = shown.content.decode()
+    assert shown.status_code == 200
+    assert "Check in José" in content
+    assert "jose@example.org" not in content
+    assert "=1+1" not in content
+    assert checked.status_code == 302
+    jose.refresh_from_db()
+    assert jose.checked_in_at is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "meetings_rsvp_changelist",
+        "meetings_meeting_export_rsvps",
+        "meetings_meeting_add_rsvp",
+        "meetings_rsvp_change",
+        "meetings_meetingseries_export_series_counts",
+    ],
+)
+def test_door_volunteer_cannot_open_anything_showing_an_email(login_as, meeting_with_people, name):
+    client = login_as("Door volunteers")
+    rsvp = meeting_with_people.rsvps.first()
+    args = {
+        "meetings_rsvp_changelist": [],
+        "meetings_rsvp_change": [rsvp.pk],
+        "meetings_meetingseries_export_series_counts": [MeetingSeriesFactory().pk],
+    }.get(name, [meeting_with_people.pk])
+
+    response = client.get(admin_url(name, *args))
+
+    assert response.status_code == 403
+    assert "jose@example.org" not in response.content.decode()
+
+
+def test_door_volunteer_sees_the_meeting_page_without_personal_fields(
+    login_as, meeting_with_people
+):
+    client = login_as("Door volunteers")
+
+    response = client.get(admin_url("meetings_meeting_change", meeting_with_people.pk))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "jose@example.org" not in content
+    assert "José" not in content
+    assert admin_url("meetings_meeting_check_in", meeting_with_people.pk) in content
+    assert admin_url("meetings_meeting_export_rsvps", meeting_with_people.pk) not in content
+
+
+def test_viewer_sees_counts_only(login_as, meeting_with_people):
+    client = login_as("Viewers")
+
+    listing = client.get(admin_url("meetings_meeting_changelist"))
+    report = client.get(admin_url("meetings_meeting_meeting_report", meeting_with_people.pk))
+
+    assert listing.status_code == 200
+    assert "5 / 10" in listing.content.decode()
+    assert report.status_code == 200
+    for name, args in [
+        ("meetings_meeting_check_in", [meeting_with_people.pk]),
+        ("meetings_rsvp_changelist", []),
+        ("meetings_meeting_export_rsvps", [meeting_with_people.pk]),
+    ]:
+        assert client.get(admin_url(name, *args)).status_code == 403, name
+    assert "José" not in report.content.decode()
+
+
+def test_viewer_cannot_change_or_act(login_as, meeting_with_people):
+    client = login_as("Viewers")
+    changelist = admin_url("meetings_meeting_changelist")
+
+    client.post(
+        changelist, {"action": "cancel_meetings", "_selected_action": [meeting_with_people.pk]}
+    )
+    response = client.post(admin_url("meetings_meeting_change", meeting_with_people.pk), {})
+
+    meeting_with_people.refresh_from_db()
+    assert not meeting_with_people.is_cancelled
+    assert response.status_code == 403
+
+
+# The door list
+
+
+def test_door_search_finds_a_first_name_without_accents(admin_client, meeting_with_people):
+    response = admin_client.get(
+        admin_url("meetings_meeting_check_in", meeting_with_people.pk), {"q": "jose"}
+    )
+
+    assert [rsvp.first_name for rsvp in response.context["rsvps"]] == ["José"]
+
+
+def test_undo_check_in(admin_client, meeting_with_people):
+    page = admin_url("meetings_meeting_check_in", meeting_with_people.pk)
+    lan = meeting_with_people.rsvps.get(first_name="Lan")
+    admin_client.post(page, {"rsvp": lan.pk})
+
+    admin_client.post(page, {"rsvp": lan.pk, "action": "undo"})
+
+    lan.refresh_from_db()
+    assert lan.checked_in_at is None
+
+
+def test_totals_show_arrivals_and_interpretation_needed_now(admin_client, meeting_with_people):
+    page = admin_url("meetings_meeting_check_in", meeting_with_people.pk)
+    admin_client.post(page, {"rsvp": meeting_with_people.rsvps.get(first_name="Lan").pk})
+
+    response = admin_client.get(page)
+
+    totals = response.context["totals"]
+    assert (totals["figures"].arrived, totals["figures"].expected) == (2, 5)
+    assert totals["interpretation_now"] == [("Vietnamese", 2)]
+
+
+def test_walk_ins_are_counted_and_checked_in_without_a_name(admin_client):
+    meeting = MeetingFactory(capacity=4)
+    page = admin_url("meetings_meeting_check_in", meeting.pk)
+
+    admin_client.post(page, {"walk_in": "1", "party_size": "3", "language": "es"})
+    admin_client.post(page, {"walk_in": "1", "party_size": "2", "language": "en"})
+
+    first, second = Rsvp.objects.order_by("pk")
+    assert (first.is_walk_in, first.is_confirmed, first.checked_in_at is not None) == (
+        True,
+        True,
+        True,
+    )
+    assert first.first_name == ""
+    # Only one seat was left: the same capacity rules as any RSVP.
+    assert (second.is_waitlisted, second.checked_in_at) == (True, None)
+
+
+# Exports
+
+
+def read_csv(response):
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_rsvp_export_neutralises_formulas_for_spreadsheets(admin_client):
+    meeting = MeetingFactory()
+    for name in ["=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "＝1", "Ana"]:
+        RsvpFactory(meeting=meeting, first_name=name, note=name)
+
+    rows = read_csv(admin_client.get(admin_url("meetings_meeting_export_rsvps", meeting.pk)))
+
+    names = [row[8] for row in rows[1:]]
+    assert names == ["'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "'＝1", "Ana"]
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r", "＝")), cell
+
+
+def test_rsvp_export_leaves_out_personal_fields_for_roles_without_them(
+    client, django_user_model, meeting_with_people
+):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("counter", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_meeting", "export_rsvp"])
+    )
+    client.force_login(user)
+
+    rows = read_csv(client.get(admin_url("meetings_meeting_export_rsvps", meeting_with_people.pk)))
+
+    assert rows[0] == [
+        "Party size",
+        "Language",
+        "Interpretation into",
+        "Wheelchair or step-free access",
+        "Childcare",
+        "Status",
+        "Checked in",
+        "Walk-in",
+    ]
+    assert "jose@example.org" not in str(rows)
+    assert "José" not in str(rows)
+
+
+def test_series_counts_export_has_a_row_per_meeting_and_a_total(admin_client):
+    series = MeetingSeriesFactory()
+    for size in (2, 3):
+        RsvpFactory(meeting=MeetingFactory(series=series), party_size=size)
+
+    rows = read_csv(
+        admin_client.get(admin_url("meetings_meetingseries_export_series_counts", series.pk))
+    )
+
+    assert len(rows) == 4
+    assert rows[-1][0] == "Total"
+    assert rows[-1][3] == "5"  # RSVPs (people)
+
+
+# Reports
+
+
+def test_meeting_report_counts_what_happened(admin_client):
+    meeting = MeetingFactory(capacity=10)
+    came = RsvpFactory(meeting=meeting, party_size=3, needs_childcare=True)
+    came.check_in()
+    RsvpFactory(meeting=meeting, party_size=2, needs_childcare=True)  # a no-show
+    RsvpFactory(meeting=meeting, status=Rsvp.Status.CANCELLED)
+    RsvpFactory(meeting=meeting, is_walk_in=True, party_size=4).check_in()
+
+    response = admin_client.get(admin_url("meetings_meeting_meeting_report", meeting.pk))
+
+    figures = response.context["figures"]
+    assert (figures.rsvp_parties, figures.expected, figures.arrived, figures.walk_ins) == (
+        3,
+        5,
+        7,
+        4,
+    )
+    assert (figures.cancelled_parties, figures.no_show_parties) == (1, 1)
+    assert response.context["needs"] == [("Childcare", 2, 1)]
+
+
+def test_series_report_has_a_chart_and_a_row_per_meeting(admin_client):
+    series = MeetingSeriesFactory()
+    for size in (2, 3):
+        RsvpFactory(meeting=MeetingFactory(series=series), party_size=size).check_in()
+
+    response = admin_client.get(admin_url("meetings_meetingseries_series_report", series.pk))
+
+    content = response.content.decode()
+    assert '<svg class="report-chart"' in content
+    assert "<script" not in content.split('<div id="content-main"')[1]
+    assert len(response.context["rows"]) == 2
+    assert response.context["total"].arrived == 5
+
+
+def test_rsvp_pages_hide_email_and_note_without_the_contact_permission(
+    client, django_user_model, meeting_with_people
+):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("helper", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_rsvp", "change_rsvp", "view_meeting"])
+    )
+    client.force_login(user)
+    rsvp = meeting_with_people.rsvps.get(first_name="José")
+
+    page = client.get(admin_url("meetings_rsvp_change", rsvp.pk))
+    found = client.get(admin_url("meetings_rsvp_changelist"), {"q": "jose@example.org"})
+
+    assert page.status_code == 200
+    assert "jose@example.org" not in page.content.decode()
+    assert "=1+1" not in page.content.decode()
+    assert list(found.context["cl"].result_list) == []

@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from meetings import staff_views
+from meetings import scheduling, staff_views
 from meetings.forms import RsvpAdminForm, StaffRsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 from meetings.qrcodes import qr_svg
@@ -99,7 +99,13 @@ class MeetingSeriesAdmin(TabbedTranslationAdmin):
     prepopulated_fields = {"slug": ["title_en"]}
 
     def get_urls(self):
-        views = ["export_series_counts", "series_report"]
+        views = [
+            "export_series_counts",
+            "series_report",
+            "generate_dates",
+            "publish_drafts",
+            "duplicate_series",
+        ]
         return staff_urls(self, "meetingseries", views) + super().get_urls()
 
 
@@ -129,6 +135,14 @@ def staff_urls(model_admin, model_name, view_names):
 
 
 class MeetingAdminForm(forms.ModelForm):
+    apply_to_later = forms.BooleanField(
+        label=_("Also move the later meetings of this series"),
+        required=False,
+        help_text=_(
+            "A new time or venue applies to this meeting and every later one of its series "
+            "(each keeps its own day). Everyone with an RSVP and an email is told once."
+        ),
+    )
     interpretation_languages = forms.MultipleChoiceField(
         label=_("Interpretation into"),
         required=False,
@@ -241,7 +255,7 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
     change_form_template = "admin/meetings/meeting/change_form.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "series", "status", "summary", "description"]}),
-        (_("When and where"), {"fields": ["starts_at", "ends_at", "venue"]}),
+        (_("When and where"), {"fields": ["starts_at", "ends_at", "venue", "apply_to_later"]}),
         (_("Language and host"), {"fields": ["language", "interpretation_languages", "host"]}),
         (
             _("RSVPs"),
@@ -347,7 +361,28 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        before = obj.loaded_calendar_state
+        later = []
+        if change and before and form.cleaned_data.get("apply_to_later"):
+            moved = before["starts_at"] != obj.starts_at or before["ends_at"] != obj.ends_at
+            if moved or before["venue_id"] != obj.venue_id:
+                later = list(
+                    scheduling.later_in_series(obj).filter(starts_at__gt=before["starts_at"])
+                )
         saved = save_meeting(meeting=obj)
+        for meeting in later:
+            save_meeting(meeting=scheduling.moved_like(meeting, model=obj))
+        if later:
+            self.message_user(
+                request,
+                ngettext(
+                    "Moved %(count)d later meeting of the series too.",
+                    "Moved %(count)d later meetings of the series too.",
+                    len(later),
+                )
+                % {"count": len(later)},
+                messages.INFO,
+            )
         if saved.told:
             self.message_user(
                 request,
@@ -378,7 +413,11 @@ class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
                 self.admin_site.admin_view(self.add_rsvp_view),
                 name="meetings_meeting_add_rsvp",
             ),
-            *staff_urls(self, "meeting", ["check_in", "export_rsvps", "meeting_report"]),
+            *staff_urls(
+                self,
+                "meeting",
+                ["check_in", "export_rsvps", "meeting_report", "duplicate_meeting"],
+            ),
         ]
         return urls + super().get_urls()
 

@@ -461,3 +461,123 @@ class WalkInForm(forms.Form):
         self.fields["language"].choices = languages
         self.fields["language"].initial = meeting.language
         self.fields["needs_interpretation"].choices = [("", _("No")), *languages]
+
+
+# Planning a campaign (the admin's series and meeting pages) ----------------------------------
+
+
+class GenerateDatesForm(forms.Form):
+    """A series' dates from a pattern: weekdays every week or every other week, through an
+    end date or for a number of dates, or a list of dates."""
+
+    pattern = forms.ChoiceField(
+        label=_("Repeat"),
+        choices=[
+            ("weekly", _("Every week")),
+            ("fortnightly", _("Every other week")),
+            ("dates", _("On the dates listed below")),
+        ],
+        widget=forms.RadioSelect,
+        initial="weekly",
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("On"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        label=_("Until (or give a number of dates)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    count = forms.IntegerField(label=_("Number of dates"), required=False, min_value=1)
+    dates = forms.CharField(
+        label=_("Dates"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line, such as 2026-12-09."),
+    )
+    start_time = forms.TimeField(
+        label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(label=_("Ends at"), widget=forms.TimeInput(attrs={"type": "time"}))
+    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.order_by("name"))
+    language = forms.ChoiceField(label=_("Held in"))
+    interpretation_languages = forms.MultipleChoiceField(
+        label=_("Interpretation into"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    capacity = forms.IntegerField(
+        label=_("Seats (empty: open seating)"), required=False, min_value=1
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.utils.dates import WEEKDAYS
+
+        self.fields["weekdays"].choices = sorted(WEEKDAYS.items())
+        languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
+        self.fields["language"].choices = languages
+        self.fields["interpretation_languages"].choices = languages
+
+    def clean_dates(self):
+        days = []
+        for line in self.cleaned_data["dates"].split():
+            try:
+                days.append(forms.DateField().clean(line))
+            except ValidationError:
+                raise ValidationError(
+                    _("“%(value)s” is not a date such as 2026-12-09."),
+                    code="bad_date",
+                    params={"value": line[:20]},
+                ) from None
+        return days
+
+    def clean(self):
+        from meetings.scheduling import MAX_DATES, pattern_dates
+
+        cleaned = super().clean()
+        start_time, end_time = cleaned.get("start_time"), cleaned.get("end_time")
+        if start_time and end_time and end_time <= start_time:
+            self.add_error("end_time", _("The meeting must end after it starts."))
+        pattern = cleaned.get("pattern")
+        if pattern == "dates" and not cleaned.get("dates"):
+            self.add_error("dates", _("Please list at least one date."))
+        if pattern in ("weekly", "fortnightly"):
+            if not cleaned.get("weekdays"):
+                self.add_error("weekdays", _("Please choose at least one day of the week."))
+            if not cleaned.get("until") and not cleaned.get("count"):
+                self.add_error("until", _("Please give an end date or a number of dates."))
+        if self.errors or not cleaned.get("start"):
+            return cleaned
+        self.days = pattern_dates(
+            start=cleaned["start"],
+            weekdays=set(cleaned.get("weekdays") or []),
+            every_weeks=2 if pattern == "fortnightly" else 1,
+            until=cleaned.get("until"),
+            count=cleaned.get("count"),
+            dates=cleaned.get("dates") if pattern == "dates" else None,
+        )
+        if not self.days:
+            raise ValidationError(_("This pattern gives no dates."), code="no_dates")
+        if len(self.days) >= MAX_DATES:
+            self.add_error(
+                None,
+                _("At most %(count)d dates at a time.") % {"count": MAX_DATES},
+            )
+        return cleaned
+
+
+class DuplicateMeetingForm(forms.Form):
+    on = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DuplicateSeriesForm(forms.Form):
+    weeks = forms.IntegerField(
+        label=_("Weeks later"),
+        min_value=1,
+        max_value=104,
+        initial=1,
+        help_text=_("Every meeting of the copy moves by this many weeks."),
+    )

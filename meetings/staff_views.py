@@ -13,10 +13,16 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
-from meetings import exports, reports
-from meetings.forms import CheckInSearchForm, WalkInForm
-from meetings.models import Rsvp
-from meetings.services import RsvpError, add_walk_in
+from meetings import exports, reports, scheduling
+from meetings.forms import (
+    CheckInSearchForm,
+    DuplicateMeetingForm,
+    DuplicateSeriesForm,
+    GenerateDatesForm,
+    WalkInForm,
+)
+from meetings.models import Meeting, Rsvp
+from meetings.services import RsvpError, add_walk_in, publish_meeting
 
 
 def _require(request, permission):
@@ -230,3 +236,108 @@ def series_report(model_admin, request, series):
         "feedback": reports.feedback_counts([meeting for meeting, _f in rows]),
     }
     return TemplateResponse(request, "admin/meetings/meetingseries/report.html", context)
+
+
+# Planning: dates of a series, drafts published together, copies ------------------------------
+
+
+def generate_dates(model_admin, request, series):
+    """Meetings of a series from a pattern: preview the dates (with the days the venue is
+    already booked), then create them as drafts, published together later."""
+    _require(request, "meetings.add_meeting")
+    form = GenerateDatesForm(request.POST or None)
+    planned = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        planned = scheduling.plan(
+            venue=data["venue"],
+            days=form.days,
+            start_time=data["start_time"],
+            end_time=data["end_time"],
+        )
+        if "create" in request.POST:
+            meetings = scheduling.generate_meetings(
+                series=series,
+                planned=planned,
+                venue=data["venue"],
+                language=data["language"],
+                interpretation_languages=data["interpretation_languages"],
+                capacity=data["capacity"],
+            )
+            messages.success(
+                request,
+                ngettext(
+                    "Created %(count)d draft meeting. Check it, then publish the drafts.",
+                    "Created %(count)d draft meetings. Check them, then publish the drafts.",
+                    len(meetings),
+                )
+                % {"count": len(meetings)},
+            )
+            return redirect("admin:meetings_meetingseries_change", series.pk)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": gettext("Generate dates: %(series)s") % {"series": series.title},
+        "opts": model_admin.opts,
+        "original": series,
+        "series": series,
+        "form": form,
+        "planned": planned,
+        "booked": sum(1 for item in planned or [] if item.venue_booked),
+    }
+    return TemplateResponse(request, "admin/meetings/meetingseries/generate_dates.html", context)
+
+
+def publish_drafts(model_admin, request, series):
+    """Publish every draft of the series at once (a POST from the series page)."""
+    _require(request, "meetings.change_meeting")
+    if request.method == "POST":
+        drafts = series.meetings.filter(status=Meeting.Status.DRAFT).select_related("venue")
+        count = 0
+        for meeting in drafts:
+            publish_meeting(meeting=meeting)
+            count += 1
+        messages.success(
+            request,
+            ngettext("Published %(count)d meeting.", "Published %(count)d meetings.", count)
+            % {"count": count},
+        )
+    return redirect("admin:meetings_meetingseries_change", series.pk)
+
+
+def duplicate_meeting(model_admin, request, meeting):
+    """A draft copy on another date: new address, same texts, no RSVPs."""
+    _require(request, "meetings.add_meeting")
+    form = DuplicateMeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        copy = scheduling.duplicate_meeting(meeting, on=form.cleaned_data["on"])
+        messages.success(request, gettext("Draft copy created: check it, then publish it."))
+        return redirect("admin:meetings_meeting_change", copy.pk)
+    context = _admin_context(
+        model_admin,
+        request,
+        meeting,
+        gettext("Duplicate: %(meeting)s") % {"meeting": meeting.title},
+        form=form,
+    )
+    return TemplateResponse(request, "admin/meetings/duplicate.html", context)
+
+
+def duplicate_series(model_admin, request, series):
+    """A new series with draft copies of every meeting, some weeks later."""
+    _require(request, "meetings.add_meetingseries")
+    _require(request, "meetings.add_meeting")
+    form = DuplicateSeriesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        copy = scheduling.duplicate_series(series, weeks=form.cleaned_data["weeks"])
+        messages.success(
+            request, gettext("Series copied with its meetings as drafts: check, then publish.")
+        )
+        return redirect("admin:meetings_meetingseries_change", copy.pk)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": gettext("Duplicate: %(series)s") % {"series": series.title},
+        "opts": model_admin.opts,
+        "original": series,
+        "form": form,
+    }
+    return TemplateResponse(request, "admin/meetings/duplicate.html", context)

@@ -74,8 +74,18 @@ class MeetingMissingTranslationFilter(MissingTranslationFilter):
     fields = ("title", "summary", "description")
 
 
+class CoordinatorsSeeHistory:
+    """Who changed what and when (Django's admin log, per object) is for those who may
+    change the object (coordinators), not for viewers or door volunteers."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
 @admin.register(Venue)
-class VenueAdmin(TabbedTranslationAdmin):
+class VenueAdmin(CoordinatorsSeeHistory, TabbedTranslationAdmin):
     list_display = ["name", "area", "street_address", "city"]
     list_filter = ["area", "city", VenueMissingTranslationFilter]
     search_fields = ["name", "area", "street_address", "postal_code"]
@@ -92,7 +102,7 @@ class VenueAdmin(TabbedTranslationAdmin):
 
 
 @admin.register(MeetingSeries)
-class MeetingSeriesAdmin(TabbedTranslationAdmin):
+class MeetingSeriesAdmin(CoordinatorsSeeHistory, TabbedTranslationAdmin):
     list_display = ["title", "slug"]
     list_filter = [SeriesMissingTranslationFilter]
     search_fields = ["title", "description"]
@@ -224,7 +234,7 @@ class LabelledDateTimes:
 
 
 @admin.register(Meeting)
-class MeetingAdmin(LabelledDateTimes, TabbedTranslationAdmin):
+class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationAdmin):
     form = MeetingAdminForm
     list_display = [
         "local_start",
@@ -494,7 +504,7 @@ def phone_rsvp_message(result, *, with_link=True):
 
 
 @admin.register(Rsvp)
-class RsvpAdmin(LabelledDateTimes, admin.ModelAdmin):
+class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
     """RSVPs are added through a meeting (the phone-in button) and never deleted, so seats
     and the waitlist always follow the rules; names, notes and needs stay editable."""
 

@@ -316,3 +316,11 @@ def test_rsvp_pages_hide_email_and_note_without_the_contact_permission(
     assert "jose@example.org" not in page.content.decode()
     assert "=1+1" not in page.content.decode()
     assert list(found.context["cl"].result_list) == []
+
+
+def test_history_is_for_coordinators(login_as, client, meeting_with_people):
+    page = admin_url("meetings_meeting_history", meeting_with_people.pk)
+
+    assert login_as("Viewers").get(page).status_code == 403
+    client.logout()
+    assert login_as("Outreach coordinators").get(page).status_code == 200

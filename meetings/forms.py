@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
-from meetings.models import MAX_PARTY_SIZE, Rsvp, Venue
+from meetings.models import MAX_PARTY_SIZE, FeedbackAnswer, Rsvp, Venue
 from meetings.search import fold
 from meetings.tokens import make_form_token, read_form_token
 
@@ -581,3 +581,53 @@ class DuplicateSeriesForm(forms.Form):
         initial=1,
         help_text=_("Every meeting of the copy moves by this many weeks."),
     )
+
+
+class FeedbackForm(forms.Form):
+    """The three optional questions after a meeting, each on a 1 to 5 scale, and a comment."""
+
+    felt_welcome = forms.TypedChoiceField(
+        label=FeedbackAnswer.QUESTIONS["felt_welcome"],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    questions_answered = forms.TypedChoiceField(
+        label=FeedbackAnswer.QUESTIONS["questions_answered"],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    would_call_police = forms.TypedChoiceField(
+        label=FeedbackAnswer.QUESTIONS["would_call_police"],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    comment = PlainTextField(
+        label=_("Anything you would like to tell us? (optional)"),
+        help_text=_("Please do not include your name or other private details."),
+        required=False,
+        max_length=1000,
+        error_messages={"max_length": MAX_LENGTH_MESSAGE},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    SCALE_NAMES = {
+        1: _("1 – not at all"),
+        2: "2",
+        3: "3",
+        4: "4",
+        5: _("5 – very much"),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in FeedbackAnswer.QUESTIONS:
+            self.fields[name].choices = list(self.SCALE_NAMES.items())
+            self.fields[name].error_messages["invalid_choice"] = _(
+                "Please choose a number from 1 to 5, or leave the question out."
+            )

@@ -1,6 +1,7 @@
 """Venues, series, meetings and RSVPs, and the questions the site asks of them."""
 
 import datetime as dt
+import uuid
 import zoneinfo
 from functools import cached_property
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum,
 from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from meetings.search import fold
@@ -627,6 +629,14 @@ class Rsvp(models.Model):
         ),
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    feedback_given = models.BooleanField(
+        _("feedback given"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "Its private link was used to answer the feedback questions (never which answer)."
+        ),
+    )
     is_walk_in = models.BooleanField(
         _("walk-in"),
         default=False,
@@ -691,6 +701,18 @@ class Rsvp(models.Model):
         return not self.is_cancelled and self.meeting.is_taking_rsvps
 
     @property
+    def can_give_feedback(self):
+        """Whether its private link may still send the anonymous feedback: once, after the
+        meeting took place, unless the RSVP or the meeting was cancelled."""
+        meeting = self.meeting
+        return (
+            not self.feedback_given
+            and not self.is_cancelled
+            and not meeting.is_cancelled
+            and meeting.is_past
+        )
+
+    @property
     def can_be_cancelled(self):
         """Whether its party may still cancel it: not cancelled, and the meeting not started
         (staff may cancel at any time)."""
@@ -725,3 +747,58 @@ class Rsvp(models.Model):
             )
         )
         return ahead.count() + 1
+
+
+class FeedbackAnswer(models.Model):
+    """Three optional answers on a 1–5 scale and a comment, after a meeting.
+
+    Anonymous by design: no link to the RSVP, the person or the time of answering (a random
+    id, so not even the order of answers can be matched with anything). The RSVP only
+    remembers *that* its link was used to answer (`Rsvp.feedback_given`), never which answer.
+    """
+
+    SCALE = [(number, str(number)) for number in range(1, 6)]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), related_name="feedback", on_delete=models.CASCADE
+    )
+    felt_welcome = models.PositiveSmallIntegerField(
+        _("felt welcome"), choices=SCALE, null=True, blank=True
+    )
+    questions_answered = models.PositiveSmallIntegerField(
+        _("got questions answered"), choices=SCALE, null=True, blank=True
+    )
+    would_call_police = models.PositiveSmallIntegerField(
+        _("would call the police if needed"), choices=SCALE, null=True, blank=True
+    )
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+
+    QUESTIONS = {
+        "felt_welcome": _("Did you feel welcome?"),
+        "questions_answered": _("Did you get your questions answered?"),
+        "would_call_police": _("Would you call the police if you needed help?"),
+    }
+
+    class Meta:
+        verbose_name = _("feedback answer")
+        verbose_name_plural = _("feedback answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(felt_welcome__isnull=True) | Q(felt_welcome__gte=1, felt_welcome__lte=5)
+                )
+                & (
+                    Q(questions_answered__isnull=True)
+                    | Q(questions_answered__gte=1, questions_answered__lte=5)
+                )
+                & (
+                    Q(would_call_police__isnull=True)
+                    | Q(would_call_police__gte=1, would_call_police__lte=5)
+                ),
+                name="feedback_answers_on_the_scale",
+            )
+        ]
+
+    def __str__(self):
+        return gettext("Feedback on %(meeting)s") % {"meeting": self.meeting}

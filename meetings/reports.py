@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from meetings.models import Meeting, Rsvp
+from meetings.models import FeedbackAnswer, Meeting, Rsvp
 
 
 @dataclass
@@ -188,9 +188,18 @@ def series_rows(series) -> tuple[list[tuple[Meeting, Figures]], Figures]:
     return rows, total
 
 
-def feedback_counts(meetings) -> list:
-    """Anonymous feedback answers of `meetings`, per question: [(question, {1..5: count}, n)].
-
-    Empty until residents can send feedback (it arrives with the feedback form).
-    """
-    return []
+def feedback_counts(meetings) -> list[tuple[str, list[int], int]]:
+    """The anonymous answers about `meetings`, per question: (question, [count of 1 … of 5],
+    answers). Empty when nobody answered."""
+    answers = FeedbackAnswer.objects.filter(meeting__in=[meeting.pk for meeting in meetings])
+    result = []
+    for name, question in FeedbackAnswer.QUESTIONS.items():
+        counts = dict(
+            answers.exclude(**{f"{name}__isnull": True})
+            .order_by()
+            .values_list(name)
+            .annotate(total=Count("pk"))
+        )
+        row = [counts.get(number, 0) for number in range(1, 6)]
+        result.append((str(question), row, sum(row)))
+    return result if any(total for _question, _row, total in result) else []

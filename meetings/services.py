@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from meetings import emails
-from meetings.models import Meeting, Rsvp
+from meetings.models import FeedbackAnswer, Meeting, Rsvp
 from meetings.tokens import hash_token, make_token, token_for_submission
 
 
@@ -429,3 +429,37 @@ def add_walk_in(
             rsvp.checked_in_at = timezone.now()
         rsvp.save(update_fields=["is_walk_in", "checked_in_at", "updated_at"])
     return result
+
+
+def give_feedback(
+    *,
+    rsvp: Rsvp,
+    felt_welcome: int | None = None,
+    questions_answered: int | None = None,
+    would_call_police: int | None = None,
+    comment: str = "",
+) -> FeedbackAnswer:
+    """Store a party's anonymous answers about a meeting that has ended: once per private link.
+
+    The answer keeps no link to the RSVP; the RSVP only records that it answered, without
+    touching its `updated_at`, so nothing dates the answer either.
+    """
+    with transaction.atomic():
+        locked = Rsvp.objects.select_for_update().select_related("meeting").get(pk=rsvp.pk)
+        if not locked.can_give_feedback:
+            raise RsvpError(
+                gettext("Thank you: the answers for this RSVP were already sent.")
+                if locked.feedback_given
+                else gettext("Questions about this meeting open once it has ended."),
+                code="feedback_closed",
+            )
+        answer = FeedbackAnswer.objects.create(
+            meeting_id=locked.meeting_id,
+            felt_welcome=felt_welcome,
+            questions_answered=questions_answered,
+            would_call_police=would_call_police,
+            comment=comment,
+        )
+        Rsvp.objects.filter(pk=locked.pk).update(feedback_given=True)
+    rsvp.feedback_given = True
+    return answer

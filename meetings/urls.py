@@ -27,5 +27,6 @@ urlpatterns = [
     path("rsvp/<str:token>/change/", views.rsvp_change, name="rsvp-change"),
     path("rsvp/<str:token>/calendar.ics", views.rsvp_calendar, name="rsvp-calendar"),
     path("rsvp/<str:token>/cancel/", views.rsvp_cancel, name="rsvp-cancel"),
+    path("rsvp/<str:token>/feedback/", views.rsvp_feedback, name="rsvp-feedback"),
     path("privacy/", views.privacy, name="privacy"),
 ]

@@ -22,7 +22,7 @@ from django.views.generic import DetailView, ListView
 from meetings import feeds, ical
 from meetings.feeds import CalendarFeed
 from meetings.formatting import own_language_name
-from meetings.forms import MeetingFilterForm, RsvpChangeForm, RsvpForm
+from meetings.forms import FeedbackForm, MeetingFilterForm, RsvpChangeForm, RsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 from meetings.qrcodes import qr_svg
 from meetings.ratelimit import is_rate_limited
@@ -32,6 +32,7 @@ from meetings.services import (
     cancel_rsvp,
     check_open,
     create_rsvp,
+    give_feedback,
     update_rsvp,
 )
 from meetings.tokens import manage_url
@@ -356,7 +357,7 @@ def rsvp_calendar(request, token):
     return _private(response)
 
 
-def _manage_page(request, rsvp, token, *, form=None, status=200):
+def _manage_page(request, rsvp, token, *, form=None, feedback_form=None, status=200):
     meeting = rsvp.meeting
     private_link = manage_url(token)
     can_change = rsvp.can_be_changed
@@ -370,6 +371,7 @@ def _manage_page(request, rsvp, token, *, form=None, status=200):
         "meeting": meeting,
         "token": token,
         "manage_url": private_link,
+        "feedback_form": (feedback_form or FeedbackForm()) if rsvp.can_give_feedback else None,
         "manage_qr": qr_svg(private_link, label=gettext("QR code of your private link")),
         "change_form": form if can_change else None,
         "can_cancel": rsvp.can_be_cancelled,
@@ -412,6 +414,21 @@ def rsvp_change(request, rsvp, token):
             return _private(_manage_page(request, rsvp, token, form=form, status=409))
         return _private(rsvp_refused(request, rsvp.meeting, error))
     messages.success(request, gettext("Your changes are saved."))
+    return redirect("meetings:rsvp-manage", token=token)
+
+
+@_manage_post
+def rsvp_feedback(request, rsvp, token):
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        return _private(_manage_page(request, rsvp, token, feedback_form=form, status=400))
+    try:
+        give_feedback(rsvp=rsvp, **form.cleaned_data)
+    except RsvpError as error:
+        return _private(rsvp_refused(request, rsvp.meeting, error))
+    messages.success(
+        request, gettext("Thank you for your answers. Nobody can tell they are yours.")
+    )
     return redirect("meetings:rsvp-manage", token=token)
 
 

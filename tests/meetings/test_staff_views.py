@@ -324,3 +324,19 @@ def test_history_is_for_coordinators(login_as, client, meeting_with_people):
     assert login_as("Viewers").get(page).status_code == 403
     client.logout()
     assert login_as("Outreach coordinators").get(page).status_code == 200
+
+
+def test_report_shows_feedback_counts(admin_client):
+    from meetings.models import FeedbackAnswer
+
+    meeting = MeetingFactory()
+    FeedbackAnswer.objects.create(meeting=meeting, felt_welcome=5, would_call_police=4)
+    FeedbackAnswer.objects.create(meeting=meeting, felt_welcome=5)
+
+    response = admin_client.get(admin_url("meetings_meeting_meeting_report", meeting.pk))
+
+    assert response.context["feedback"] == [
+        ("Did you feel welcome?", [0, 0, 0, 0, 2], 2),
+        ("Did you get your questions answered?", [0, 0, 0, 0, 0], 0),
+        ("Would you call the police if you needed help?", [0, 0, 0, 1, 0], 1),
+    ]

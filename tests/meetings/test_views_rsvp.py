@@ -695,3 +695,66 @@ def test_personal_calendar_file_of_an_unknown_link_is_not_found(client):
     response = client.get(url("rsvp-calendar", token="x" * 43))
 
     assert response.status_code == 404
+
+
+# Anonymous feedback after the meeting
+
+
+def ended_meeting_rsvp(client):
+    import datetime as dt
+
+    import time_machine
+
+    meeting = MeetingFactory()
+    token = token_from(post_rsvp(client, meeting, page_language="es"))
+    return meeting, token, time_machine.travel(meeting.ends_at + dt.timedelta(hours=1))
+
+
+def test_feedback_is_offered_after_the_meeting_and_kept_without_the_rsvp(client):
+    from meetings.models import FeedbackAnswer
+
+    meeting, token, after = ended_meeting_rsvp(client)
+    before = client.get(url("rsvp-manage", "es", token=token)).content.decode()
+    rsvp = Rsvp.objects.get()
+    updated_at = rsvp.updated_at
+
+    with after:
+        page = client.get(url("rsvp-manage", "es", token=token)).content.decode()
+        sent = client.post(
+            url("rsvp-feedback", "es", token=token),
+            {"felt_welcome": "5", "would_call_police": "4", "comment": "Gracias"},
+        )
+        again = client.post(url("rsvp-feedback", "es", token=token), {"felt_welcome": "1"})
+
+    assert "¿Se sintió bienvenido" not in before
+    assert "¿Se sintió bienvenido" in page
+    assert sent.status_code == 302
+    assert again.status_code == 409
+    answer = FeedbackAnswer.objects.get()
+    assert (answer.felt_welcome, answer.questions_answered, answer.would_call_police) == (
+        5,
+        None,
+        4,
+    )
+    assert answer.meeting == meeting
+    rsvp.refresh_from_db()
+    assert rsvp.feedback_given
+    assert rsvp.updated_at == updated_at  # nothing dates the answer
+    assert {field.name for field in FeedbackAnswer._meta.get_fields()} == {
+        "id",
+        "meeting",
+        "felt_welcome",
+        "questions_answered",
+        "would_call_police",
+        "comment",
+    }
+
+
+def test_feedback_out_of_the_scale_is_a_clear_error(client):
+    _meeting, token, after = ended_meeting_rsvp(client)
+
+    with after:
+        response = client.post(url("rsvp-feedback", "es", token=token), {"felt_welcome": "9"})
+
+    assert response.status_code == 400
+    assert "Elija un número del 1 al 5" in response.content.decode()

@@ -441,6 +441,7 @@ NOT_PAGES = {
     "meetings:rsvp-create",
     "meetings:rsvp-change",
     "meetings:rsvp-cancel",
+    "meetings:rsvp-feedback",
 }
 
 

@@ -76,13 +76,13 @@ def profiles(*specs):
     return result
 
 
-def t(language, message, plural=None, count=None, **values):
+def t(language, message, plural=None, n=None, **values):
     """The text a person reads on the page: our own catalog, in the page's language."""
     with translation.override(language):
         if plural is None:
             text = translation.gettext(message)
         else:
-            text = translation.ngettext(message, plural, count)
+            text = translation.ngettext(message, plural, n)
     return text % values if values else text
 
 
@@ -133,8 +133,8 @@ class Visitor:
         context.on("weberror", lambda error: self._problem(f"script error: {error.error}"))
         self.page = context.new_page()
 
-    def t(self, message, plural=None, count=None, **values):
-        return t(self.language, message, plural, count, **values)
+    def t(self, message, plural=None, n=None, **values):
+        return t(self.language, message, plural, n, **values)
 
     def goto(self, path):
         return self.page.goto(path if path.startswith("http") else f"/{self.language}{path}")

@@ -45,6 +45,9 @@ def _missing():
 
 def pytest_collection_modifyitems(config, items):
     e2e = [item for item in items if E2E_DIR in Path(item.fspath).parents]
+    # Last: once Playwright's session has started, Django refuses database access in the
+    # test process ("SynchronousOnlyOperation"), and the other tests need it.
+    items[:] = [item for item in items if item not in e2e] + e2e
     reason = _missing() if e2e else None
     if not reason:
         return

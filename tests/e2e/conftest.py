@@ -60,6 +60,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
+    from playwright.sync_api import expect
+
+    # Two shared cores run the server, the browser and the tests: give pages time.
+    expect.set_options(timeout=10_000)
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 

@@ -21,7 +21,9 @@ class Message:
     def __init__(self, raw):
         self.parsed = email.message_from_bytes(raw, policy=email.policy.default)
         self.to = [address.lower() for address in self.parsed.get_all("To", [])]
-        self.subject = str(self.parsed["Subject"])
+        # Django folds a long non-ASCII subject onto the next line ("Subject: \n =?utf-8?…"),
+        # which Python reads back with a leading space.
+        self.subject = str(self.parsed["Subject"]).strip()
         self.from_ = str(self.parsed["From"])
         self.language = str(self.parsed.get("Content-Language", ""))
         text = self.parsed.get_body(preferencelist=("plain",))

@@ -69,6 +69,11 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     expect(page.get_by_text(seats_left(visitor, 10)).first).to_be_visible()
     visitor.check("meeting page")
 
+    # A mistake first: the form comes back with the answer marked.
+    send_rsvp(visitor, party_size=3, email="not an address")
+    expect(page.get_by_text(t("Please check the answers marked below."))).to_be_visible()
+    visitor.check("meeting page, RSVP form with an error")
+
     page.get_by_label(t("Do you need an interpreter? (optional)")).select_option("es")
     page.get_by_label(
         t("Someone in my group uses a wheelchair or needs step-free access (optional)")

@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 E2E_DIR = Path(__file__).resolve().parent
+_SKIPPED = pytest.StashKey[str]()
 
 
 def _missing():
@@ -53,9 +54,15 @@ def pytest_collection_modifyitems(config, items):
         return
     if os.environ.get("OUTREACH_E2E_REQUIRED") == "1":
         raise pytest.UsageError(f"end-to-end tests required (OUTREACH_E2E_REQUIRED=1): {reason}")
+    config.stash[_SKIPPED] = f"{len(e2e)} end-to-end tests skipped: {reason}"
     skip = pytest.mark.skip(reason=f"end-to-end tests skipped: {reason}")
     for item in e2e:
         item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if line := config.stash.get(_SKIPPED, None):
+        terminalreporter.write_line(line, yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")

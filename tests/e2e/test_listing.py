@@ -46,6 +46,29 @@ def show(visitor, form):
     form.get_by_role("button", name=visitor.t("Show meetings")).click()
 
 
+# The option each select shows, against the room the select gives it (its width less padding
+# and the arrow), measured in the select's own font.
+CUT_OFF_OPTIONS = """
+(form) => {
+  const canvas = document.createElement("canvas").getContext("2d");
+  const cut = [];
+  for (const select of form.querySelectorAll("select")) {
+    const style = getComputedStyle(select);
+    canvas.font = style.font;
+    const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+    const shown = select.options[select.selectedIndex];
+    if (shown && canvas.measureText(shown.text).width > room) cut.push(shown.text);
+  }
+  return cut;
+}
+"""
+
+
+def whole_option_texts(visitor, form):
+    cut = form.evaluate(CUT_OFF_OPTIONS)
+    visitor.expect(not cut, f"the filter bar cuts these option texts short: {cut}")
+
+
 def only_set_filters_in_url(visitor, *names):
     query = dict(parse_qsl(urlsplit(visitor.page.url).query, keep_blank_values=True))
     visitor.expect(
@@ -71,6 +94,8 @@ def test_each_filter_finds_its_meetings(web, app, profile):
 
     # Text.
     form = filters(visitor)
+    if profile.device == "desktop":
+        whole_option_texts(visitor, form)
     form.get_by_label(t("Search")).fill("Oak Cliff")
     show(visitor, form)
     expect(meeting_link(visitor, OAK_CLIFF)).to_be_visible()

@@ -5,15 +5,18 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test setup install env messages migrate demo lint format check ci clean npm-deps
+.PHONY: run test test-e2e setup install env messages migrate demo lint format check ci clean npm-deps chromium
 
 # `make run PORT=8001` serves on another port; the links it prints and emails follow it.
 PORT ?= 8000
 run: setup demo ## Set everything up and serve http://127.0.0.1:$(PORT) on SQLite
 	SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: install env messages npm-deps ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
+test: install env messages npm-deps chromium ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-e2e: install env messages npm-deps chromium ## Only the end-to-end tests in a real browser (tests/e2e)
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 setup: install env messages migrate
 
@@ -24,11 +27,21 @@ $(INSTALLED): requirements.lock requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $@
 
-# ical.js (Thunderbird's calendar parser) for the feed test; without node that test skips.
+# The end-to-end tests drive Debian's Chromium (Playwright's own browser download is not used).
+# As root, a missing Chromium is installed; otherwise those tests skip and say why.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif [ ! -x $(CHROMIUM) ]; then \
+		echo "no $(CHROMIUM): the end-to-end tests will be skipped (as root, make installs it)"; fi
+
+# ical.js (Thunderbird's calendar parser) for the feed test, and axe-core for the end-to-end
+# tests; without node the first skips, and so do the second.
 JS_DEPS := tests/js/node_modules/.package-lock.json
 npm-deps:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(JS_DEPS); \
-	else echo "npm not found: the ical.js feed test will be skipped"; fi
+	else echo "npm not found: the ical.js feed test and the end-to-end tests will be skipped"; fi
 $(JS_DEPS): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund
 	touch $@

@@ -1,0 +1,123 @@
+"""Every public page a resident can reach, at both sizes: what it shows and what axe says."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from meetings.management.commands.load_demo import FULL_MEETING, SERIES, VENUES
+from tests.e2e import seed
+from tests.e2e.browser import PHONE, profiles
+from tests.e2e.test_listing import DEMO, FIRST
+from tests.e2e.test_rsvp import address, send_rsvp
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+FULL = DEMO[FULL_MEETING]  # load_demo fills it
+DEMO_SERIES_TITLE = {code: SERIES[f"title_{code}"] for code in ("en", "es", "vi")}
+_VENUE = next(venue for venue in VENUES if venue["slug"] == FIRST["venue"])
+DEMO_VENUE_NAME = {code: _VENUE[f"name_{code}"] for code in ("en", "es", "vi")}
+SCREEN_HEIGHT = PHONE["viewport"]["height"]
+
+
+def on_first_screen(locator):
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= SCREEN_HEIGHT
+
+
+@pytest.mark.parametrize("profile", profiles("en-desktop-js", "es-phone-nojs", "vi-desktop-nojs"))
+def test_public_pages(web, app, profile):
+    visitor = web.visitor(profile)
+    page, t = visitor.page, visitor.t
+    lang = visitor.language
+
+    visitor.goto(f"/meetings/{FIRST['slug']}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(FIRST[f"title_{lang}"])
+    visitor.check("meeting page")
+
+    page.get_by_role("link", name=DEMO_SERIES_TITLE[lang]).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_SERIES_TITLE[lang])
+    visitor.check("series page")
+
+    visitor.goto(f"/meetings/{FIRST['slug']}/")
+    page.get_by_role("main").get_by_role("link", name=DEMO_VENUE_NAME[lang], exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_VENUE_NAME[lang])
+    visitor.check("venue page")
+
+    visitor.goto(f"/meetings/{FULL['slug']}/")
+    expect(page.get_by_text(t("Full: join the waitlist.")).first).to_be_visible()
+    visitor.expect(
+        page.get_by_role("button", name=t("Join the waitlist")).count() == 1,
+        "a full meeting's form says “Send my RSVP”, not “Join the waitlist”",
+    )
+    visitor.check("full meeting page")
+
+    visitor.goto("/meetings/past/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Past meetings"))
+    visitor.check("past meetings")
+
+    visitor.goto("/privacy/")
+    visitor.check("privacy page")
+
+    response = visitor.goto("/meetings/no-such-meeting/")
+    assert response.status == 404
+    visitor.check("404 page")
+
+
+@pytest.mark.parametrize("profile", profiles("en-phone-js", "es-phone-nojs"))
+def test_phone_first_screen(web, app, profile):
+    """A link shared on WhatsApp opens on a phone: the first screen says what, when and where,
+    and how to RSVP. The Spanish run refreshes the README's screenshots."""
+    visitor = web.visitor(profile)
+    page, t = visitor.page, visitor.t
+    lang = visitor.language
+
+    visitor.goto("/meetings/")
+    card = page.get_by_role("main").get_by_role("heading", level=3).first
+    visitor.expect(
+        on_first_screen(card), "listing: the first meeting card is below the first screen"
+    )
+    if lang == "es":
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=DOCS / "screenshot-phone-listing-es.png")
+
+    visitor.goto(f"/meetings/{FIRST['slug']}/")
+    for what, locator in [
+        ("title", page.get_by_role("heading", level=1)),
+        ("day and time", page.get_by_role("main").locator("time").first),
+        (
+            "place",
+            page.get_by_role("main").get_by_role("link", name=DEMO_VENUE_NAME[lang], exact=True),
+        ),
+    ]:
+        visitor.expect(
+            on_first_screen(locator), f"meeting page: the {what} is below the first screen"
+        )
+    party_size = page.get_by_label(t("How many people are coming, including you and any children?"))
+    rsvp_link = page.get_by_role("main").locator('a[href="#rsvp"]').first
+    visitor.expect(
+        on_first_screen(party_size) or (rsvp_link.count() and on_first_screen(rsvp_link)),
+        "meeting page: neither an RSVP button nor the form's first field is on the first screen",
+    )
+    if lang == "es":
+        page.screenshot(path=DOCS / "screenshot-phone-meeting-es.png")
+    if rsvp_link.count():
+        rsvp_link.tap()
+        expect(party_size).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("profile", profiles("es-phone-js"))
+def test_too_many_rsvps_get_the_wait_page(web, limited_app, profile):
+    """A server allowing one RSVP post per client: the second gets the friendly 429 page.
+    (One test only: the count is per client, and every test is the same client.)"""
+    slug, _title = seed.meeting(limited_app, capacity=50, name="limit")
+    visitor = web.visitor(profile, base_url=limited_app.url)
+    page, t = visitor.page, visitor.t
+    visitor.goto(f"/meetings/{slug}/")
+    send_rsvp(visitor, party_size=1, email=address("limit"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Your RSVP"))
+    visitor.goto(f"/meetings/{slug}/")
+    with page.expect_response(lambda response: "/rsvp/" in response.url) as sent:
+        send_rsvp(visitor, party_size=1, email=address("limit2"))
+    assert sent.value.status == 429
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Please wait a few minutes"))
+    visitor.check("429 page")

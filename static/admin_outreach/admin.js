@@ -8,9 +8,28 @@ function labelTranslationControls() {
     mainSwitch.setAttribute("aria-label", label.content);
   }
   // Each tab is an <li role="tab"> holding a link: a control inside a control. The tab itself
-  // takes focus, keys and clicks, so the link needs no address (and is no longer focusable).
-  document.querySelectorAll('.ui-tabs-nav li[role="tab"] > a[href]').forEach((link) => {
-    link.removeAttribute("href");
+  // takes focus and keys, so the link is made inert (no focus, no clicks, out of the
+  // accessibility tree; jQuery UI still reads its address) and the tab carries its name and
+  // selects itself when clicked.
+  const jq = window.jQuery || (window.django && window.django.jQuery);
+  document.querySelectorAll('.ui-tabs-nav li[role="tab"] > a[href]:not([inert])').forEach((link) => {
+    const tab = link.parentElement;
+    link.setAttribute("inert", "");
+    tab.setAttribute("aria-label", link.textContent.trim());
+    tab.addEventListener("click", () => {
+      const tabs = Array.from(tab.parentElement.querySelectorAll('li[role="tab"]'));
+      if (jq) jq(tab).closest(".ui-tabs").tabs("option", "active", tabs.indexOf(tab));
+    });
+  });
+  // Inline tables scroll sideways on a phone: keyboard users must be able to reach them.
+  document.querySelectorAll(".inline-group:not([tabindex])").forEach((group) => {
+    group.setAttribute("tabindex", "0");
+    const heading = group.querySelector("h2");
+    if (heading) {
+      heading.id = heading.id || `${group.id}-heading`;
+      group.setAttribute("role", "region");
+      group.setAttribute("aria-labelledby", heading.id);
+    }
   });
   // Autocomplete fields (select2) name their combobox after the chosen value, which is
   // empty on a new form: name it after the field's own label instead.

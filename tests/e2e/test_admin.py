@@ -9,6 +9,7 @@ import pytest
 from django.utils.text import capfirst
 from playwright.sync_api import expect
 
+from meetings.models import Meeting
 from tests.e2e import seed
 from tests.e2e.browser import profiles
 
@@ -21,22 +22,22 @@ def label(visitor, verbose_name):
 
 def fill_translated(visitor, field, values):
     """One field in each language. The translation widget shows one language at a time behind
-    tabs named "en", "es", "vi" and gives the three inputs the same label, so they are found by
-    their tab and id (with JavaScript off all three show, labelled "Title [es]" and so on)."""
+    tabs (role "tab", controlling each language's panel) and gives the three inputs the same
+    label, so they are found by their tab and id (with JavaScript off all three show)."""
     page = visitor.page
     for code, value in values.items():
-        tab = page.locator(f'a[href="#tab_id_{field}_{code}"]')
+        tab = page.locator(f'[role="tab"][aria-controls="tab_id_{field}_{code}"]')
         if tab.count():
             tab.click()
         page.locator(f"#id_{field}_{code}").fill(value)
 
 
 def fill_when(visitor, field, day, time=None):
-    """Django's split date and time inputs have no label of their own (issue 8, item 8):
-    found by id until they do."""
-    visitor.page.locator(f"#id_{field}_0").fill(day.isoformat())
+    """The admin's split date and time inputs, by their names ("Starts at: date")."""
+    name = label(visitor, Meeting._meta.get_field(field).verbose_name)
+    visitor.page.get_by_label(f"{name}: {visitor.t('date')}", exact=True).fill(day.isoformat())
     if time:
-        visitor.page.locator(f"#id_{field}_1").fill(time)
+        visitor.page.get_by_label(f"{name}: {visitor.t('time')}", exact=True).fill(time)
 
 
 def run_action(visitor, row_name, action):
@@ -79,7 +80,7 @@ def test_staff_publish_take_a_call_check_in_move_and_cancel(web, app, mailbox, p
     day = dt.date.today() + dt.timedelta(days=30)
     fill_when(staff, "starts_at", day, "18:30")
     fill_when(staff, "ends_at", day, "20:00")
-    page.locator('[aria-labelledby="select2-id_venue-container"]').click()
+    page.get_by_role("combobox", name=label(staff, "venue"), exact=True).click()
     page.keyboard.type(tag)  # the open venue search has the focus
     page.get_by_role("option", name=venue[staff.language]).click()
     page.get_by_label(label(staff, "capacity")).fill("5")
@@ -114,13 +115,21 @@ def test_staff_publish_take_a_call_check_in_move_and_cancel(web, app, mailbox, p
             )
         )
     ).to_be_visible()
+    # The caller's private link, shown this once, to read out or print.
+    expect(page.locator(".private-link")).to_contain_text("/rsvp/")
+    staff.check("admin: phone-in RSVP taken")
     assert mailbox.wait_for(caller).subject.startswith(t("You are confirmed"))
 
-    # Check-in at the door.
-    page.get_by_role("link", name=t("RSVPs and check-in")).click()
-    run_action(staff, title[staff.language], t("Check in: mark selected as arrived"))
-    checked_in = t("Checked in %(count)d RSVP.", "Checked in %(count)d RSVPs.", 1, count=1)
+    # Check-in at the door, on the check-in page.
+    page.get_by_role("link", name=t("Back to the meeting")).click()
+    page.get_by_role("link", name=t("Check-in at the door")).click()
+    staff.check("admin: check-in page")
+    page.get_by_role("button", name=t("Check in %(name)s", name=t("this party"))).click()
+    checked_in = t("Checked in: %(count)d person.", "Checked in: %(count)d people.", 2, count=2)
     expect(page.get_by_text(checked_in)).to_be_visible()
+    expect(
+        page.get_by_role("button", name=t("Undo check-in of %(name)s", name=t("this party")))
+    ).to_be_visible()
 
     # Moved a day later: the caller is told.
     page.goto("/admin/meetings/meeting/")

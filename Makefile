@@ -69,12 +69,12 @@ DJADE := $(BIN)/djade --target-version 5.2
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(DJADE) --check $(TEMPLATES)
+	@echo 'djade --check templates/'; $(DJADE) --check $(TEMPLATES)
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(DJADE) $(TEMPLATES) || $(DJADE) --check $(TEMPLATES)
+	@echo 'djade templates/'; $(DJADE) $(TEMPLATES) || $(DJADE) --check $(TEMPLATES)
 
 # Type hints of the modules listed in [tool.mypy] in pyproject.toml, checked with django-stubs.
 typecheck: install env

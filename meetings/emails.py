@@ -8,7 +8,9 @@ Templates: emails/<kind>_subject.txt, _body.txt and _body.html.
 
 import logging
 import re
+from collections.abc import Iterable
 from email.utils import formataddr, parseaddr
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -20,10 +22,13 @@ from django.utils.translation import gettext
 from meetings.ical import meeting_calendar_bytes
 from meetings.tokens import manage_url
 
+if TYPE_CHECKING:
+    from meetings.models import Rsvp
+
 logger = logging.getLogger(__name__)
 
 
-def rsvp_confirmation(rsvp, *, token, updated=False):
+def rsvp_confirmation(rsvp: "Rsvp", *, token: str | None, updated: bool = False) -> None:
     """'You are confirmed' or 'you are on the waitlist', with the private link.
 
     `updated`: the email matched an earlier RSVP, which these answers replaced.
@@ -31,12 +36,12 @@ def rsvp_confirmation(rsvp, *, token, updated=False):
     _send_after_commit("rsvp_confirmation", [rsvp], token=token, updated=updated)
 
 
-def rsvp_promoted(rsvps):
+def rsvp_promoted(rsvps: Iterable["Rsvp"]) -> None:
     """'A seat freed up: you are confirmed', to each party promoted from the waitlist."""
     _send_after_commit("rsvp_promoted", rsvps)
 
 
-def meeting_changed(rsvps, *, changes):
+def meeting_changed(rsvps: Iterable["Rsvp"], *, changes: Iterable[str]) -> None:
     """Staff moved, rescheduled, cancelled or reinstated the meeting: `changes` says which
     (MeetingChange values); the updated calendar file is attached."""
     _send_after_commit("meeting_changed", rsvps, changes=sorted(changes))
@@ -63,7 +68,7 @@ def _send_quietly(kind, rsvps, **context):
         )
 
 
-def sender_address():
+def sender_address() -> str:
     """DEFAULT_FROM_EMAIL's address under the site's name in the active language."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr((gettext("Police Community Outreach"), address))

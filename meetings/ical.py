@@ -19,16 +19,19 @@ import functools
 import hashlib
 import re
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 from icalendar import (
     Calendar,
+    Component,
     Event,
     Timezone,
     TimezoneDaylight,
@@ -56,11 +59,11 @@ _UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal
 _CALENDAR_NAME_UNSAFE = re.compile(r"\s*[,;\\\r\n]+\s*")
 
 
-def site_host():
+def site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
-def safe_calendar_text(text):
+def safe_calendar_text(text: object) -> str:
     """NAME, X-WR-CALNAME and X-WR-CALDESC without `,` `;` `\\` or line breaks.
 
     Parsers disagree on how to unescape those properties, so we never need escapes there.
@@ -154,7 +157,7 @@ _COLUMNS = (
 _TEXT_FIELDS = ("title", "summary", "host", "cancellation_note")
 
 
-def calendar_meetings(meetings) -> list[CalendarMeeting]:
+def calendar_meetings(meetings: QuerySet[Meeting]) -> list[CalendarMeeting]:
     """The meetings of a queryset, read for a feed, in three queries whatever their number.
 
     Model instances cost more to make than the events built from them (Django and
@@ -208,7 +211,7 @@ class EventWriter:
 
     _SLUG = "--slug--"
 
-    def __init__(self):
+    def __init__(self) -> None:
         language = translation.get_language() or settings.LANGUAGE_CODE
         self.languages = resolution_order(language)
         names = {code: str(name) for code, name in settings.LANGUAGES}
@@ -229,27 +232,27 @@ class EventWriter:
             "meetings:meeting-detail", kwargs={"slug": self._SLUG}
         )
         self.host = site_host()
-        self._venues = {}
-        self._series_lines = {}
-        self._sequences = {}
+        self._venues: dict[int, dict[str, Any]] = {}
+        self._series_lines: dict[int, str] = {}
+        self._sequences: dict[int, vInt] = {}
 
-    def text(self, obj, field):
+    def text(self, obj: Venue | MeetingSeries, field: str) -> str:
         """A venue's or series' text in the active language (they are few: no need to be quick)."""
         return _translated(obj, field, self.languages)
 
-    def page_url(self, meeting):
+    def page_url(self, meeting: CalendarMeeting) -> str:
         return self.url_pattern.replace(self._SLUG, meeting.slug)
 
-    def summary(self, meeting):
+    def summary(self, meeting: CalendarMeeting) -> str:
         if meeting.is_cancelled:
             return self.cancelled_title % {"title": meeting.title}
         return meeting.title
 
-    def location(self, venue):
+    def location(self, venue: Venue) -> str:
         address = venue.full_address
         return ", ".join(part for part in [self.text(venue, "name"), address] if part)
 
-    def languages_line(self, meeting):
+    def languages_line(self, meeting: CalendarMeeting) -> str:
         """'In Spanish · Interpretation into English', as the pages say it."""
         line = self.held_in.get(meeting.language) or meeting.language
         if meeting.interpretation_languages:
@@ -259,7 +262,7 @@ class EventWriter:
             line += " · " + self.interpretation % {"languages": names}
         return line
 
-    def description(self, meeting, *, url=None):
+    def description(self, meeting: CalendarMeeting, *, url: str | None = None) -> str:
         """Plain text: what a person needs to decide to go, and the page with the rest."""
         lines = []
         if meeting.is_cancelled:
@@ -280,7 +283,7 @@ class EventWriter:
         lines.append(self.details % {"url": url or self.page_url(meeting)})
         return "\n".join(lines)
 
-    def event(self, meeting):
+    def event(self, meeting: CalendarMeeting) -> Event:
         """One VEVENT. No ORGANIZER or ATTENDEE: with them, apps e-mail the organizer."""
         venue = self._venue(meeting.venue)
         url = self.page_url(meeting)
@@ -362,7 +365,7 @@ def description(meeting: CalendarMeeting) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def vtimezone(tzid, first_year, last_year):
+def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     """A VTIMEZONE for `tzid` from January 1 of `first_year` to the end of `last_year`.
 
     One STANDARD or DAYLIGHT observance per change of offset, each with its own DTSTART
@@ -429,7 +432,7 @@ def _calendar_shell(meetings, *, name, description, time_zone):
         calendar["REFRESH-INTERVAL"] = vDuration(REFRESH_INTERVAL, params={"VALUE": "DURATION"})
         calendar["X-PUBLISHED-TTL"] = vDuration(REFRESH_INTERVAL)
 
-    years = {}
+    years: dict[str, tuple[int, int]] = {}
     for meeting in meetings:
         venue = meeting.venue
         if venue.time_zone in _UTC_NAMES:
@@ -445,7 +448,13 @@ def _calendar_shell(meetings, *, name, description, time_zone):
     return calendar
 
 
-def build_calendar(meetings, *, name=None, description=None, time_zone=None):
+def build_calendar(
+    meetings: Iterable[CalendarMeeting],
+    *,
+    name: object | None = None,
+    description: object | None = None,
+    time_zone: str | None = None,
+) -> Calendar:
     """A VCALENDAR with one VEVENT per meeting (active language), ready for `to_ical()`.
 
     `name` and `description` make it a subscribable calendar (NAME, X-WR-CALNAME,
@@ -460,7 +469,7 @@ def build_calendar(meetings, *, name=None, description=None, time_zone=None):
     return calendar
 
 
-def calendar_bytes(calendar):
+def calendar_bytes(calendar: Component) -> bytes:
     """The calendar as sent: UTF-8 without a byte-order mark, CRLF, folded at 75 octets."""
     return calendar.to_ical(sorted=False)
 
@@ -468,7 +477,13 @@ def calendar_bytes(calendar):
 _END = b"END:VCALENDAR\r\n"
 
 
-def feed_bytes(meetings, *, name=None, description=None, time_zone=None):
+def feed_bytes(
+    meetings: Iterable[CalendarMeeting],
+    *,
+    name: object | None = None,
+    description: object | None = None,
+    time_zone: str | None = None,
+) -> bytes:
     """`calendar_bytes(build_calendar(...))`, byte for byte, built one event at a time.
 
     Each event is serialized as soon as it is built, so its objects die young: a feed of
@@ -503,7 +518,9 @@ def personal_calendar_bytes(meeting: Meeting, *, private_url: str) -> bytes:
     return calendar_bytes(calendar)
 
 
-def feed_fingerprint(meetings, *, extra=()):
+def feed_fingerprint(
+    meetings: QuerySet[Meeting], *, extra: Iterable[object] = ()
+) -> tuple[str, dt.datetime | None, int]:
     """(strong ETag, Last-Modified or None, count) for a feed of `meetings`, unbuilt.
 
     One grouped query: per venue and series, the count, id sum and latest change of the

@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 import zoneinfo
 from functools import cached_property
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -19,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.search import fold
 from meetings.tokens import hash_token, is_well_formed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 MAX_PARTY_SIZE = 10
 # Calendar feeds show meetings that started at most this many days ago, and everything after.
@@ -50,17 +54,17 @@ class CalendarStateMixin:
     every language. `calendar_changed()` says whether any differs from the database now.
     """
 
-    CALENDAR_FIELDS = ()
-    TRANSLATED_CALENDAR_FIELDS = ()
+    CALENDAR_FIELDS: tuple[str, ...] = ()
+    TRANSLATED_CALENDAR_FIELDS: tuple[str, ...] = ()
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+        instance = super().from_db(db, field_names, values)  # type: ignore[misc]  # a Model's
         instance._loaded_calendar_state = instance._calendar_state()
         return instance
 
     def _calendar_state(self):
-        state = {}
+        state: dict[str, object] = {}
         for name in self.CALENDAR_FIELDS:
             if name in self.TRANSLATED_CALENDAR_FIELDS:
                 for code, _name in settings.LANGUAGES:
@@ -201,8 +205,8 @@ class MeetingSeries(models.Model):
         return reverse("meetings:series-detail", kwargs={"slug": self.slug})
 
 
-class MeetingQuerySet(models.QuerySet):
-    def published(self):
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def published(self) -> Self:
         """Meetings the public may see: published ones and those cancelled after publishing.
 
         Cancelled meetings stay visible (marked as such) so that nobody who saw the
@@ -210,29 +214,29 @@ class MeetingQuerySet(models.QuerySet):
         """
         return self.filter(status__in=[Meeting.Status.PUBLISHED, Meeting.Status.CANCELLED])
 
-    def visible_to(self, user):
+    def visible_to(self, user: "User | AnonymousUser") -> Self:
         """The meetings `user` may open: published ones, and for staff drafts too."""
         return self if user.is_staff else self.published()
 
-    def in_feed_window(self, now=None):
+    def in_feed_window(self, now: dt.datetime | None = None) -> Self:
         """What calendar feeds carry: published or cancelled, from FEED_PAST_DAYS ago onward."""
         since = (now or timezone.now()) - dt.timedelta(days=FEED_PAST_DAYS)
         return self.published().filter(starts_at__gte=since)
 
-    def upcoming(self, now=None):
+    def upcoming(self, now: dt.datetime | None = None) -> Self:
         """Meetings that have not ended yet, soonest first."""
         return self.filter(ends_at__gte=now or timezone.now()).order_by("starts_at", "pk")
 
-    def past(self, now=None):
+    def past(self, now: dt.datetime | None = None) -> Self:
         """Meetings that have ended, most recent first."""
         return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at", "-pk")
 
-    def in_language(self, code):
+    def in_language(self, code: str) -> Self:
         """Held in the language, or with interpretation into it."""
         # JSON text match works alike on PostgreSQL and SQLite (no JSON `contains` on SQLite).
         return self.filter(Q(language=code) | Q(interpretation_languages__icontains=f'"{code}"'))
 
-    def search(self, text):
+    def search(self, text: str) -> Self:
         """Meetings whose title, summary, venue, area or series mention the text (any language),
         ignoring case, accents and tone marks: "policia" finds "Policía"."""
         text = fold(text)
@@ -243,7 +247,7 @@ class MeetingQuerySet(models.QuerySet):
         query |= Q(venue__area__fold__contains=text)
         return self.filter(query)
 
-    def with_seat_counts(self):
+    def with_seat_counts(self) -> Self:
         """Annotate `confirmed_seats` and `waitlist_count`.
 
         Correlated subqueries over the (meeting, status) index: the database counts only
@@ -261,7 +265,7 @@ class MeetingQuerySet(models.QuerySet):
             ),
         )
 
-    def for_listing(self):
+    def for_listing(self) -> Self:
         """Everything a listing or card shows, in a fixed number of queries."""
         return self.select_related("venue", "series").with_seat_counts()
 
@@ -509,18 +513,18 @@ class Meeting(CalendarStateMixin, models.Model):
         self.save(update_fields=fields)
 
 
-class RsvpQuerySet(models.QuerySet):
-    def active(self):
+class RsvpQuerySet(models.QuerySet["Rsvp"]):
+    def active(self) -> Self:
         return self.exclude(status=Rsvp.Status.CANCELLED)
 
-    def confirmed(self):
+    def confirmed(self) -> Self:
         return self.filter(status=Rsvp.Status.CONFIRMED)
 
-    def waitlisted(self):
+    def waitlisted(self) -> Self:
         """Waitlisted RSVPs in arrival order: the order they are promoted in."""
         return self.filter(status=Rsvp.Status.WAITLISTED).order_by("created_at", "pk")
 
-    def by_token(self, token):
+    def by_token(self, token: str) -> Self:
         """The RSVP a private manage link points to, or none.
 
         Erased RSVPs are left out, so an old link and a made-up one look the same; so is
@@ -532,7 +536,7 @@ class RsvpQuerySet(models.QuerySet):
             token_hash=hash_token(token), personal_data_erased_at__isnull=True
         ).select_related("meeting__venue")
 
-    def needs_summary(self):
+    def needs_summary(self) -> dict[str, Any]:
         """What staff must arrange: {"interpretation": [(code, parties, people)],
         "wheelchair": parties, "childcare": parties, "parties": n, "people": n}."""
         totals = self.aggregate(
@@ -549,12 +553,12 @@ class RsvpQuerySet(models.QuerySet):
         )
         return {**totals, "interpretation": list(interpretation)}
 
-    def personal_data_expired(self, *, days, now=None):
+    def personal_data_expired(self, *, days: int, now: dt.datetime | None = None) -> Self:
         """RSVPs still holding a name, email or note whose meeting ended more than `days` ago."""
         cutoff = (now or timezone.now()) - dt.timedelta(days=days)
         return self.filter(meeting__ends_at__lt=cutoff, personal_data_erased_at__isnull=True)
 
-    def erase_personal_data(self, now=None):
+    def erase_personal_data(self, now: dt.datetime | None = None) -> int:
         """Blank name, email and note; keep party size, status and needs for the counts.
 
         The token hash is replaced too, so the old private link finds nothing.

@@ -22,7 +22,9 @@ The waitlist rule, "first fit in arrival order":
 
 import enum
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -55,7 +57,7 @@ class RsvpResult:
 class RsvpError(Exception):
     """A change the rules refuse. `message` is translated for the person; `code` names the rule."""
 
-    def __init__(self, message, *, code):
+    def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -278,7 +280,7 @@ def meeting_changes(meeting: Meeting, *, before: dict | None) -> set[MeetingChan
     return changes
 
 
-def _save(meeting: Meeting, save) -> MeetingSaved:
+def _save(meeting: Meeting, save: Callable[[], object]) -> MeetingSaved:
     """Run `save` (which changes and saves the meeting) under the lock, then tell and promote."""
     with transaction.atomic():
         if meeting.pk is None:
@@ -320,14 +322,14 @@ def check_open(meeting: Meeting, *, staff: bool = False) -> None:
 # Under the lock ----------------------------------------------------------------------------
 
 
-def _lock(meeting_pk) -> Meeting:
+def _lock(meeting_pk: int) -> Meeting:
     """The meeting row, locked until the transaction ends (only it: not its venue)."""
     return (
         Meeting.objects.select_for_update(of=("self",)).select_related("venue").get(pk=meeting_pk)
     )
 
 
-def _confirmed_seats(meeting) -> int:
+def _confirmed_seats(meeting: Meeting) -> int:
     # A statement of its own, after the lock was taken: under READ COMMITTED it sees every
     # RSVP committed by whoever held the lock before us. (Counting in the same statement as
     # FOR UPDATE would use the snapshot from before the wait, and overbook.)
@@ -338,19 +340,19 @@ def _confirmed_seats(meeting) -> int:
     )
 
 
-def _free_seats(meeting) -> int | None:
+def _free_seats(meeting: Meeting) -> int | None:
     """Seats not yet confirmed (never below 0), or None for a meeting without a limit."""
     if meeting.capacity is None:
         return None
     return max(meeting.capacity - _confirmed_seats(meeting), 0)
 
 
-def _fits(meeting, party_size) -> bool:
+def _fits(meeting: Meeting, party_size: int) -> bool:
     free = _free_seats(meeting)
     return free is None or party_size <= free
 
 
-def _apply_changes(meeting, rsvp, details):
+def _apply_changes(meeting: Meeting, rsvp: Rsvp, details: dict[str, Any]) -> None:
     """Write new details onto an RSVP under the lock, checking seats for added people."""
     if rsvp.is_confirmed and details["party_size"] > rsvp.party_size:
         added = details["party_size"] - rsvp.party_size
@@ -380,7 +382,7 @@ def _apply_changes(meeting, rsvp, details):
     rsvp.save()
 
 
-def _promote(meeting) -> list[Rsvp]:
+def _promote(meeting: Meeting) -> list[Rsvp]:
     # Too late to tell anyone once the meeting has started; drafts and cancelled meetings
     # have no seats to give.
     if not meeting.is_published or meeting.starts_at <= timezone.now():

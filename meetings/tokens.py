@@ -11,11 +11,15 @@ import re
 import secrets
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+
+if TYPE_CHECKING:
+    from meetings.models import Meeting
 
 # secrets.token_urlsafe(32) and the derived form tokens: 43 URL-safe base64 characters.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -50,7 +54,9 @@ def is_well_formed(token: str) -> bool:
     return bool(TOKEN_PATTERN.fullmatch(token))
 
 
-def make_form_token(meeting, *, key: uuid.UUID | None = None, issued_at: float | None = None):
+def make_form_token(
+    meeting: "Meeting", *, key: uuid.UUID | None = None, issued_at: float | None = None
+) -> str:
     """The RSVP form's hidden one-time key, bound to the meeting and the time it was shown.
 
     Signed, so it can be neither forged nor moved to another meeting. The key has 128 bits

@@ -4,6 +4,7 @@ the page for an unreachable database and the admin login lockout."""
 import sys
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import (
     HttpResponse,
@@ -13,7 +14,6 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.template import loader
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
@@ -36,7 +36,7 @@ def home(request):
 @require_safe
 def favicon(request):
     """Browsers ask for /favicon.ico on pages that name no icon (the admin, a raw feed)."""
-    return HttpResponsePermanentRedirect(static("favicon.svg"))
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("favicon.svg"))
 
 
 @never_cache

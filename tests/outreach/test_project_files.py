@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 from unittest import mock
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -55,31 +56,56 @@ def test_dockerfile_runs_migrations_then_gunicorn_on_port_8000():
     assert "collectstatic" in dockerfile
 
 
-def pinned(lock_name):
-    versions = {}
-    for line in (ROOT / lock_name).read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line and not line.startswith("-"):
-            name, _sep, version = line.partition("==")
-            versions[name.lower().replace("_", "-")] = version
-    return versions
+def locked(lock_name):
+    """{name: (version, number of hashes)} of a lock file written by `make lock`."""
+    entries = {}
+    for block in re.split(r"\n(?=\S)", (ROOT / lock_name).read_text()):
+        match = re.match(r"([A-Za-z0-9._-]+)==(\S+)", block)
+        if match:
+            name = re.sub(r"[-_.]+", "-", match[1]).lower()
+            entries[name] = (match[2], len(re.findall(r"--hash=sha256:[0-9a-f]{64}", block)))
+    return entries
 
 
-def test_lock_files_pin_versions_that_pyproject_accepts():
+def declared(*, extra=None):
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    locked = pinned("requirements.lock") | pinned("requirements-dev.lock")
-    declared = project["dependencies"] + project["optional-dependencies"]["dev"]
-
-    for spec in declared:
-        requirement = Requirement(spec)
-        name = requirement.name.lower().replace("_", "-")
-        assert name in locked, f"{name} is not pinned"
-        assert requirement.specifier.contains(locked[name]), f"{name}=={locked[name]} vs {spec}"
+    specs = project["optional-dependencies"][extra] if extra else project["dependencies"]
+    return [Requirement(spec) for spec in specs]
 
 
-def test_runtime_lock_holds_only_runtime_dependencies():
-    assert "pytest" not in pinned("requirements.lock")
-    assert "django" in pinned("requirements.lock")
+@pytest.mark.parametrize(
+    ("lock_name", "requirements"),
+    [
+        ("requirements.lock", declared()),
+        ("requirements-dev.lock", declared() + declared(extra="dev")),
+    ],
+)
+def test_lock_files_pin_with_hashes_what_pyproject_declares(lock_name, requirements):
+    """A dependency added to pyproject.toml without `make lock` fails here, offline."""
+    pins = locked(lock_name)
+
+    for requirement in requirements:
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        assert name in pins, f"{name} is not in {lock_name}: run `make lock`"
+        version, hashes = pins[name]
+        assert requirement.specifier.contains(version), f"{name}=={version} vs {requirement}"
+        assert hashes >= 1, f"{name} has no hash in {lock_name}"
+
+
+def test_lock_files_agree_and_runtime_holds_no_dev_tools():
+    runtime, dev = locked("requirements.lock"), locked("requirements-dev.lock")
+
+    assert {name: dev[name][0] for name in runtime} == {n: v for n, (v, _h) in runtime.items()}
+    assert "pytest" not in runtime
+    assert "django" in runtime
+
+
+def test_installs_refuse_packages_without_a_matching_hash():
+    makefile = (ROOT / "Makefile").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    assert "--require-hashes -r requirements-dev.lock" in makefile
+    assert "--require-hashes -r requirements.lock" in dockerfile
 
 
 def test_readme_quick_start_is_the_two_commands():

@@ -34,7 +34,7 @@ def test_purge_leaves_no_personal_field_of_old_rsvps():
 
     assert not Rsvp.objects.filter(~Q(first_name="") | ~Q(email="") | ~Q(note="")).exists()
     assert not Rsvp.objects.filter(personal_data_erased_at=None).exists()
-    assert not Rsvp.objects.exclude(submission_key=None).exists()
+    assert not Rsvp.objects.exclude(submission_key_hash=None).exists()
 
 
 def test_purge_keeps_the_counts():

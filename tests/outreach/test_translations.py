@@ -465,7 +465,6 @@ PAGES.update(
         "meetings:series-flyer": lambda site: [
             Page(reverse("meetings:series-flyer", kwargs={"slug": "sessions"}) + "?also=none")
         ],
-        "meetings:rsvp-sent": detail_pages("meetings:rsvp-sent", "session"),
         "meetings:rsvp-manage": manage_pages,
         "meetings:meeting-ics": lambda site: [
             Page(reverse("meetings:meeting-ics", kwargs={"slug": slug}))

@@ -1,9 +1,10 @@
 """Every message the site sends: one function per kind, rendered in the recipient's language.
 
-Each function takes the RSVPs to tell (those without an email address are skipped), renders
-one message per RSVP and queues it: an OutgoingEmail row plus a task carrying only that row's
-id, both written in the caller's transaction. A rolled-back change therefore mails nobody,
-and no request ever talks to the mail server. The worker (`manage.py db_worker`) runs
+Each function takes the RSVPs to tell (those without an email address are skipped) and queues
+one message per RSVP: OutgoingEmail rows plus a task carrying only their ids, all written in
+the caller's transaction. A rolled-back change therefore mails nobody, and no request ever
+talks to the mail server. A message with a private link is written at once (the link exists
+only then); the others are written by the worker when it sends them. The worker (`manage.py db_worker`) runs
 `send_queued_email`, which hands the message to the server once (`deliver`) and erases the
 address and text afterwards. Templates: emails/<kind>_subject.txt, _body.txt and _body.html.
 
@@ -35,7 +36,7 @@ from django.utils.translation import gettext
 from django_tasks import task
 
 from meetings.ical import meeting_calendar_bytes
-from meetings.models import OutgoingEmail
+from meetings.models import OutgoingEmail, Rsvp
 from meetings.tokens import manage_url
 
 logger = logging.getLogger(__name__)
@@ -73,22 +74,34 @@ def sender_address():
 # Queueing, in the caller's transaction ------------------------------------------------------
 
 
-def _queue(kind, rsvps, **context):
+def _queue(kind, rsvps, *, token=None, **context):
+    """One outbox row per RSVP with an email, and one task naming the rows, in one go.
+
+    A message with a private link (`token`) is written now: the token exists only here. Any
+    other is written by the worker when it sends it, from the RSVP, its meeting as it is
+    then, and `context` (plain values, no personal data), so a change that tells two hundred
+    people costs the request two inserts.
+    """
     rsvps = [rsvp for rsvp in rsvps if rsvp.email]
     if not rsvps:
         return
+    domain = urlsplit(settings.SITE_URL).hostname
+    rows = [
+        OutgoingEmail(
+            kind=kind,
+            language=rsvp.language,
+            rsvp=rsvp,
+            recipient=rsvp.email,
+            message_id=make_msgid(domain=domain),
+            context=context,
+            **(_render(kind, rsvp, token=token, **context) if token else {}),
+        )
+        for rsvp in rsvps
+    ]
     with transaction.atomic():
-        for rsvp in rsvps:
-            email = OutgoingEmail.objects.create(
-                kind=kind,
-                language=rsvp.language,
-                rsvp=rsvp,
-                recipient=rsvp.email,
-                message_id=make_msgid(domain=urlsplit(settings.SITE_URL).hostname),
-                **_render(kind, rsvp, **context),
-            )
-            # The task carries the row's id and nothing else: no address, no name, no link.
-            send_queued_email.enqueue(email.pk)
+        created = OutgoingEmail.objects.bulk_create(rows)
+        # The task carries the rows' ids and nothing else: no address, no name, no link.
+        send_queued_email.enqueue([email.pk for email in created])
 
 
 def _render(kind, rsvp, *, token=None, **extra):
@@ -115,9 +128,31 @@ def _render(kind, rsvp, *, token=None, **extra):
 
 
 @task()
-def send_queued_email(email_id: int) -> None:
-    """The mail worker's task: send one queued OutgoingEmail (see `deliver`)."""
-    deliver(email_id)
+def send_queued_email(email_ids: list[int]) -> None:
+    """The mail worker's task: send queued OutgoingEmails, one by one (see `deliver`).
+
+    When the server cannot be reached, the rest wait as long as the message that failed
+    instead of each costing EMAIL_TIMEOUT now.
+    """
+    for index, email_id in enumerate(email_ids):
+        if deliver(email_id) == UNREACHABLE:
+            _postpone(email_ids[index + 1 :], like=email_id)
+            return
+
+
+def _postpone(email_ids, *, like):
+    retry_at = OutgoingEmail.objects.values_list("next_attempt_at", flat=True).get(pk=like)
+    if not email_ids or retry_at is None:
+        return
+    with transaction.atomic():
+        OutgoingEmail.objects.filter(pk__in=email_ids, status=Status.QUEUED).exclude(
+            next_attempt_at__gt=retry_at
+        ).update(next_attempt_at=retry_at, last_error="Not tried: the server was unreachable.")
+        send_queued_email.using(run_after=retry_at).enqueue(list(email_ids))
+
+
+# What `deliver` returns when the server could not be reached (the message waits, queued).
+UNREACHABLE = "unreachable"
 
 
 class MessageMayHaveArrived(Exception):
@@ -161,18 +196,22 @@ _ERASED = {"recipient": "", "subject": "", "text": "", "html": "", "calendar": "
 
 
 def _send(email):
+    if email.text:
+        content = {name: getattr(email, name) for name in ("subject", "text", "html", "calendar")}
+    else:
+        rsvp = Rsvp.objects.select_related("meeting__venue").get(pk=email.rsvp_id)
+        content = _render(email.kind, rsvp, **email.context)
     with translation.override(email.language):
         sender = sender_address()
     message = EmailMultiAlternatives(
-        email.subject,
-        email.text,
+        content["subject"],
+        content["text"],
         from_email=sender,
         to=[email.recipient],
         headers={"Message-ID": email.message_id},
     )
-    message.attach_alternative(email.html, "text/html")
-    if email.calendar:
-        message.attach("meeting.ics", email.calendar.encode(), "text/calendar")
+    message.attach_alternative(content["html"], "text/html")
+    message.attach("meeting.ics", content["calendar"].encode(), "text/calendar")
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -223,7 +262,7 @@ def _record_failure(email, error, *, now):
         OutgoingEmail.objects.filter(pk=email.pk).update(
             status=Status.QUEUED, next_attempt_at=retry_at, last_error=reason
         )
-        send_queued_email.using(run_after=retry_at).enqueue(email.pk)
+        send_queued_email.using(run_after=retry_at).enqueue([email.pk])
     logger.warning(
         "Outgoing email %s (%s) not sent, attempt %d: %s; trying again in %d s",
         email.pk,
@@ -232,7 +271,18 @@ def _record_failure(email, error, *, now):
         reason,
         delay,
     )
+    if isinstance(error, UNREACHABLE_ERRORS):
+        return UNREACHABLE
     return Status.QUEUED
+
+
+# No connection, no greeting, or a connection lost before the message went over.
+UNREACHABLE_ERRORS = (
+    ConnectionError,
+    TimeoutError,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
 
 
 def _describe(error):

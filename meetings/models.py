@@ -748,6 +748,15 @@ class OutgoingEmail(models.Model):
     text = models.TextField(_("text"), blank=True)
     html = models.TextField(_("HTML"), blank=True)
     calendar = models.TextField(_("calendar attachment"), blank=True)
+    context = models.JSONField(
+        _("context"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What the message says beyond the RSVP and its meeting (e.g. which changes), "
+            "for messages written when sent."
+        ),
+    )
     message_id = models.CharField(
         _("Message-ID"),
         max_length=255,

@@ -52,9 +52,10 @@ def _empty_cache():
     cache.clear()
 
 
-def run_mail_worker():
-    """Run the mail worker as `manage.py db_worker --batch` does: every task that is due, then
-    stop. Returns django.core.mail.outbox (the test mail backend's list of sent messages).
+def run_mail_worker(max_tasks=None):
+    """Run the mail worker as `manage.py db_worker --batch` does: every task that is due (or
+    `max_tasks` of them), then stop. Returns django.core.mail.outbox (the test mail backend's
+    list of sent messages).
 
     Inside a test's transaction the worker must not drop the connection between tasks (it
     checks for stale connections the way requests do), or the test's data would go with it.
@@ -70,7 +71,7 @@ def run_mail_worker():
         batch=True,
         backend_name="default",
         startup_delay=False,
-        max_tasks=None,
+        max_tasks=max_tasks,
         worker_id="tests",
         excluded_queue_names=[],
     )

@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField(blank=True, verbose_name='text')),
                 ('html', models.TextField(blank=True, verbose_name='HTML')),
                 ('calendar', models.TextField(blank=True, verbose_name='calendar attachment')),
+                ('context', models.JSONField(blank=True, default=dict, help_text='What the message says beyond the RSVP and its meeting (e.g. which changes), for messages written when sent.', verbose_name='context')),
                 ('message_id', models.CharField(help_text='The same on every try, so a mail program can tell a repeat.', max_length=255, unique=True, verbose_name='Message-ID')),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
                 ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),

@@ -92,7 +92,7 @@ def test_the_task_carries_only_the_outbox_row_id():
 
     (task,) = DBTaskResult.objects.all()
     (email,) = OutgoingEmail.objects.all()
-    assert task.args_kwargs == {"args": [email.pk], "kwargs": {}}
+    assert task.args_kwargs == {"args": [[email.pk]], "kwargs": {}}
 
 
 def test_sent_email_keeps_nothing_personal(send_queued_mail):
@@ -121,7 +121,7 @@ def test_a_message_is_sent_once_however_often_its_task_runs(send_queued_mail):
     rsvp_for(MeetingFactory(), email="ana@example.org")
     email = OutgoingEmail.objects.get()
     # A second task for the same row: a duplicate enqueue, or a retry after a timeout.
-    emails.send_queued_email.enqueue(email.pk)
+    emails.send_queued_email.enqueue([email.pk])
 
     send_queued_mail()
     assert emails.deliver(email.pk) == "skipped"

@@ -9,7 +9,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -708,6 +720,27 @@ class Rsvp(models.Model):
 
 
 class OutgoingEmailQuerySet(models.QuerySet):
+    def withdraw(self, reason):
+        """Erase address and text; what was not sent yet never will be (status failed,
+        `reason` as its last error). A message being sent right now is left to the worker,
+        which erases it as soon as the server answers. Returns the number of rows changed."""
+        return self.exclude(status=OutgoingEmail.Status.SENDING).update(
+            status=Case(
+                When(status=OutgoingEmail.Status.SENT, then=Value(OutgoingEmail.Status.SENT)),
+                default=Value(OutgoingEmail.Status.FAILED),
+            ),
+            last_error=Case(
+                When(status=OutgoingEmail.Status.QUEUED, then=Value(reason)),
+                default=F("last_error"),
+            ),
+            next_attempt_at=None,
+            recipient="",
+            subject="",
+            text="",
+            html="",
+            calendar="",
+        )
+
     def status_counts(self):
         """{status: how many} for every status, zeros included."""
         counts = dict(self.order_by().values_list("status").annotate(Count("pk")))

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from meetings import emails
-from meetings.models import Meeting, Rsvp
+from meetings.models import Meeting, OutgoingEmail, Rsvp
 from meetings.tokens import hash_submission_key, hash_token, make_token, token_for_submission
 
 
@@ -224,6 +224,10 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
         rsvp.status = Rsvp.Status.CANCELLED
         rsvp.first_name = rsvp.email = rsvp.note = ""
         rsvp.save(update_fields=["status", "first_name", "email", "note", "updated_at"])
+        # The address goes from the outbox too; nothing more is sent about this RSVP.
+        OutgoingEmail.objects.filter(rsvp=rsvp).withdraw(
+            "The RSVP was cancelled before it was sent."
+        )
         _promote(meeting)
     return rsvp
 

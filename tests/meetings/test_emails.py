@@ -7,8 +7,10 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
@@ -259,3 +261,28 @@ def test_queueing_never_opens_a_mail_connection(settings):
 
     connect.assert_not_called()
     assert OutgoingEmail.objects.get().status == "queued"
+
+
+def test_cancelling_an_rsvp_withdraws_its_unsent_mail(send_queued_mail):
+    result = rsvp_for(MeetingFactory(), first_name="Rosa", email="rosa@example.org")
+
+    cancel_rsvp(rsvp=result.rsvp)
+
+    assert send_queued_mail() == []
+    assert list(OutgoingEmail.objects.values_list("status", "recipient", "text", "last_error")) == [
+        ("failed", "", "", "The RSVP was cancelled before it was sent.")
+    ]
+
+
+def test_staff_editing_an_rsvp_leaves_no_name_in_the_admin_history(admin_client):
+    rsvp = rsvp_for(MeetingFactory(), first_name="Rosa", email="rosa@example.org").rsvp
+
+    admin_client.post(
+        reverse("admin:meetings_rsvp_change", args=[rsvp.pk]),
+        {"first_name": "Rosalind", "email": "rosa@example.org", "language": "en", "note": "Hi"},
+    )
+
+    entry = LogEntry.objects.get()
+    assert entry.object_repr == f"RSVP #{rsvp.pk}"
+    assert "Ros" not in entry.change_message
+    assert "rosa@" not in entry.change_message

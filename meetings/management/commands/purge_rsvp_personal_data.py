@@ -69,14 +69,9 @@ class Command(BaseCommand):
 
 def erase_outbox(rsvp_pks):
     """Blank the address and text of the RSVPs' messages; one never sent is given up on."""
-    emails = OutgoingEmail.objects.filter(rsvp_id__in=rsvp_pks)
-    erased = {"recipient": "", "subject": "", "text": "", "html": "", "calendar": ""}
-    emails.exclude(status=OutgoingEmail.Status.SENT).update(
-        status=OutgoingEmail.Status.FAILED,
-        next_attempt_at=None,
-        last_error="Erased by the purge before it was sent.",
+    return OutgoingEmail.objects.filter(rsvp_id__in=rsvp_pks).withdraw(
+        "Erased by the purge before it was sent."
     )
-    return emails.update(**erased)
 
 
 def anonymise_history(rsvp_pks):

@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
-from meetings.models import Meeting, Rsvp
+from meetings.models import Meeting, OutgoingEmail, Rsvp
 from meetings.services import (
     RsvpError,
     RsvpOutcome,
@@ -614,11 +614,29 @@ def test_the_same_form_sent_from_many_threads_makes_one_rsvp():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_same_email_from_many_threads_makes_one_rsvp():
+def test_the_same_email_from_many_threads_makes_an_rsvp_each_and_tells_all_but_the_first():
     meeting = MeetingFactory(capacity=20)
 
     def send():
         rsvp_for(meeting, email="rosa@example.org", submission_key=uuid.uuid4())
+
+    errors = run_in_threads([send] * 10)
+
+    assert errors == []
+    assert Rsvp.objects.filter(meeting=meeting).count() == 10
+    # Under the meeting's lock each one sees those before it: only the first is not told.
+    told = [email.context.get("same_email") for email in OutgoingEmail.objects.order_by("pk")]
+    assert told == [False] + [True] * 9
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_from_many_threads_makes_one_rsvp():
+    meeting = MeetingFactory(capacity=20)
+    key = uuid.uuid4()
+
+    def send():
+        rsvp_for(meeting, email="rosa@example.org", submission_key=key)
 
     errors = run_in_threads([send] * 10)
 

@@ -8,8 +8,11 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test test-e2e setup install env messages migrate demo lint format typecheck lock check ci clean npm-deps chromium
 
 # `make run PORT=8001` serves on another port; the links it prints and emails follow it.
+# The mail worker runs beside the web server and stops with it (Ctrl-C stops both).
 PORT ?= 8000
-run: setup demo ## Set everything up and serve http://127.0.0.1:$(PORT) on SQLite
+run: setup demo ## Set everything up and serve http://127.0.0.1:$(PORT) on SQLite, with the mail worker
+	SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Branch coverage of meetings/ and outreach/; the run fails below the floor in [tool.coverage.report].
@@ -98,7 +101,7 @@ check: install env ## Migrations up to date, and the deploy checks with producti
 	$(MANAGE) makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-xyz \
 	ALLOWED_HOSTS=outreach.example.org SITE_URL=https://outreach.example.org \
-	CACHE_URL=redis://127.0.0.1:6379/0 \
+	CACHE_URL=redis://127.0.0.1:6379/0 EMAIL_URL=smtp://127.0.0.1:25 \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 ci: ## What CI runs: .ci/run

@@ -18,12 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from meetings import scheduling, staff_views
-from meetings.forms import RsvpAdminForm, StaffRsvpForm
-from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+from meetings.forms import StaffRsvpForm
+from meetings.models import Meeting, MeetingSeries, OutgoingEmail, Rsvp, Venue
 from meetings.qrcodes import qr_svg
 from meetings.services import (
     RsvpError,
-    RsvpOutcome,
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
@@ -483,11 +482,6 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
 
 def phone_rsvp_message(result, *, with_link=True):
     rsvp = result.rsvp
-    if result.outcome == RsvpOutcome.UPDATED:
-        return gettext(
-            "This email already had an RSVP for the meeting: it was updated, "
-            "and its new private link was emailed."
-        )
     if rsvp.is_confirmed:
         text = ngettext(
             "Confirmed: %(seats)d seat.", "Confirmed: %(seats)d seats.", rsvp.party_size
@@ -496,11 +490,31 @@ def phone_rsvp_message(result, *, with_link=True):
         text = gettext("The meeting is full: waitlisted, number %(place)d in line.") % {
             "place": rsvp.waitlist_place
         }
-    if result.token and with_link:
+    if with_link:
         text += " " + gettext("Private link for the caller: %(url)s") % {
             "url": manage_url(result.token)
         }
+    if result.shares_email:
+        text += " " + gettext(
+            "This email address already has another RSVP to this meeting: both are kept, "
+            "and the list of RSVPs flags them."
+        )
     return text
+
+
+class SharedEmailFilter(admin.SimpleListFilter):
+    title = _("same email as another RSVP")
+    parameter_name = "shares_email"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(shares_email=True)
+        if self.value() == "no":
+            return queryset.filter(shares_email=False)
+        return queryset
 
 
 @admin.register(Rsvp)
@@ -508,7 +522,6 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
     """RSVPs are added through a meeting (the phone-in button) and never deleted, so seats
     and the waitlist always follow the rules; names, notes and needs stay editable."""
 
-    form = RsvpAdminForm
     list_display = [
         "created_at",
         "meeting",
@@ -518,8 +531,15 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
         "language",
         "needs",
         "checked_in_at",
+        "shares_email",
     ]
-    list_filter = ["status", "language", "needs_wheelchair_access", "needs_childcare"]
+    list_filter = [
+        "status",
+        "language",
+        "needs_wheelchair_access",
+        "needs_childcare",
+        SharedEmailFilter,
+    ]
     list_select_related = ["meeting"]
     search_fields = ["first_name", "email", "meeting__title"]
     readonly_fields = [
@@ -593,6 +613,15 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_shared_email()
+
+    @admin.display(
+        description=_("same email as another RSVP"), boolean=True, ordering="shares_email"
+    )
+    def shares_email(self, rsvp):
+        return rsvp.shares_email
+
     @admin.display(description=_("needs"))
     def needs(self, rsvp):
         return rsvp_needs(rsvp)
@@ -636,3 +665,74 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what is queued, sent and failed. The recipient column shows only
+    to staff with the "Can see to whom an outgoing email is addressed" permission."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "language",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "kind", "language"]
+    date_hierarchy = "created_at"
+    fields = [
+        "kind",
+        "language",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "rsvp",
+    ]
+    readonly_fields = fields
+    change_list_template = "admin/meetings/outgoingemail/change_list.html"
+
+    @staticmethod
+    def may_see_recipients(request):
+        return request.user.has_perm("meetings.view_outgoingemail_recipient")
+
+    def get_list_display(self, request):
+        if self.may_see_recipients(request):
+            return [*self.list_display, "recipient"]
+        return self.list_display
+
+    def get_fields(self, request, obj=None):
+        if self.may_see_recipients(request):
+            return [*self.fields, "recipient"]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_search_fields(self, request):
+        return ["recipient"] if self.may_see_recipients(request) else []
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        counts = OutgoingEmail.objects.status_counts()
+        extra_context = {
+            **(extra_context or {}),
+            "status_counts": [
+                (label, counts[value]) for value, label in OutgoingEmail.Status.choices
+            ],
+        }
+        return super().changelist_view(request, extra_context)

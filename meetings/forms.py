@@ -296,14 +296,29 @@ class RsvpForm(RsvpChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._token = read_form_token(self.data.get("form_token", "")) if self.is_bound else None
+        self._token_used = False
+
+    @property
+    def _token_is_current(self):
+        """Signed for this meeting, and shown less than RSVP_FORM_MAX_AGE_SECONDS ago."""
+        return (
+            self._token is not None
+            and self._token[1] == self.meeting.pk
+            and time.time() - self._token[2] <= settings.RSVP_FORM_MAX_AGE_SECONDS
+        )
 
     @property
     def form_token_value(self):
-        """The hidden key to render: the one sent, if it is valid, so a corrected form stays
-        the same submission; a new one otherwise."""
-        if self._token is not None and self._token[1] == self.meeting.pk:
+        """The hidden key to render: the one sent, if it is current and unused, so a corrected
+        form stays the same submission; a new one otherwise."""
+        if self._token_is_current and not self._token_used:
             return self.data["form_token"]
         return make_form_token(self.meeting)
+
+    def token_already_used(self, message):
+        """The service refused the key as already used: show `message`, and a new key."""
+        self._token_used = True
+        self.add_error(None, message)
 
     def clean(self):
         cleaned = super().clean()
@@ -312,7 +327,7 @@ class RsvpForm(RsvpChangeForm):
                 _("Please leave the field marked “Leave this field empty” empty."),
                 code="honeypot",
             )
-        if self._token is None or self._token[1] != self.meeting.pk:
+        if not self._token_is_current:
             raise ValidationError(
                 _("This form is out of date. Please check your answers and send it again."),
                 code="bad_form_token",
@@ -374,29 +389,6 @@ class StaffRsvpForm(RsvpChangeForm):
 
     def rsvp_details(self):
         return {**super().rsvp_details(), "email": self.cleaned_data["email"]}
-
-
-class RsvpAdminForm(forms.ModelForm):
-    """Staff editing one RSVP. The meeting is read-only there, and Django then leaves the
-    database's one-email-per-meeting rule out of its checks: check it here, with a message."""
-
-    class Meta:
-        model = Rsvp
-        fields = ["email"]  # the admin adds the other editable fields
-
-    def clean_email(self):
-        email = self.cleaned_data["email"]
-        if (
-            email
-            and Rsvp.objects.filter(meeting_id=self.instance.meeting_id, email__iexact=email)
-            .exclude(pk=self.instance.pk)
-            .exists()
-        ):
-            raise ValidationError(
-                _("Another RSVP to this meeting already uses this email address."),
-                code="email_taken",
-            )
-        return email
 
 
 class CheckInSearchForm(forms.Form):

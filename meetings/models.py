@@ -11,7 +11,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -536,6 +548,16 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
             token_hash=hash_token(token), personal_data_erased_at__isnull=True
         ).select_related("meeting__venue")
 
+    def with_shared_email(self):
+        """Adds `shares_email`: another RSVP to the same meeting has the same address
+        (every form sent makes its own RSVP, so staff see such pairs flagged)."""
+        others = (
+            Rsvp.objects.annotate(lower_email=Lower("email"))
+            .filter(meeting=OuterRef("meeting"), lower_email=Lower(OuterRef("email")))
+            .exclude(pk=OuterRef("pk"))
+        )
+        return self.annotate(shares_email=Exists(others) & ~Q(email=""))
+
     def needs_summary(self) -> dict[str, Any]:
         """What staff must arrange: {"interpretation": [(code, parties, people)],
         "wheelchair": parties, "childcare": parties, "parties": n, "people": n}."""
@@ -568,7 +590,7 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
             first_name="",
             email="",
             note="",
-            submission_key=None,
+            submission_key_hash=None,
             token_hash=Concat(Value("erased:"), Cast("pk", output_field=models.CharField())),
             personal_data_erased_at=now or timezone.now(),
         )
@@ -621,15 +643,16 @@ class Rsvp(models.Model):
             "SHA-256 of the private manage link's token; the token itself is never stored."
         ),
     )
-    submission_key = models.UUIDField(
-        _("form submission key"),
+    submission_key_hash = models.CharField(
+        _("form submission key hash"),
+        max_length=64,
         null=True,
         blank=True,
         unique=True,
         editable=False,
         help_text=_(
-            "The one-time key of the form that made or last changed this RSVP, "
-            "so a form sent twice (a double click) changes nothing the second time."
+            "SHA-256 of the one-time key of the form that made this RSVP, so a form sent twice "
+            "(a double click) makes one RSVP; the key itself is never stored."
         ),
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
@@ -669,14 +692,10 @@ class Rsvp(models.Model):
                 condition=Q(party_size__gte=1, party_size__lte=MAX_PARTY_SIZE),
                 name="rsvp_party_size_in_range",
             ),
-            models.UniqueConstraint(
-                "meeting",
-                Lower("email"),
-                condition=~Q(email=""),
-                name="rsvp_one_per_email_per_meeting",
-            ),
         ]
         indexes = [
+            # "Does this address already have an RSVP here?" (RsvpQuerySet.with_shared_email).
+            models.Index("meeting", Lower("email"), name="rsvp_meeting_email"),
             # Seat counts and the waitlist order read only this index's columns.
             models.Index(
                 fields=["meeting", "status", "created_at"], name="rsvp_meeting_status_created"
@@ -684,8 +703,8 @@ class Rsvp(models.Model):
         ]
 
     def __str__(self):
-        name = self.first_name or _("Anonymous")
-        return f"{name} ({self.party_size}) — {self.meeting}"
+        # No name or address: this text is kept in the admin's history of changes.
+        return _("RSVP #%(number)s") % {"number": self.pk}
 
     @property
     def is_confirmed(self):
@@ -751,6 +770,111 @@ class Rsvp(models.Model):
             )
         )
         return ahead.count() + 1
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def withdraw(self, reason):
+        """Erase address and text; what was not sent yet never will be (status failed,
+        `reason` as its last error). A message being sent right now is left to the worker,
+        which erases it as soon as the server answers. Returns the number of rows changed."""
+        return self.exclude(status=OutgoingEmail.Status.SENDING).update(
+            status=Case(
+                When(status=OutgoingEmail.Status.SENT, then=Value(OutgoingEmail.Status.SENT)),
+                default=Value(OutgoingEmail.Status.FAILED),
+            ),
+            last_error=Case(
+                When(status=OutgoingEmail.Status.QUEUED, then=Value(reason)),
+                default=F("last_error"),
+            ),
+            next_attempt_at=None,
+            recipient="",
+            subject="",
+            text="",
+            html="",
+            calendar="",
+        )
+
+    def status_counts(self):
+        """{status: how many} for every status, zeros included."""
+        counts = dict(self.order_by().values_list("status").annotate(Count("pk")))
+        return {status: counts.get(status, 0) for status in OutgoingEmail.Status.values}
+
+
+class OutgoingEmail(models.Model):
+    """One message in the outbox, rendered and queued in the transaction of the change it is
+    about, and sent by the mail worker (meetings.emails.deliver).
+
+    Once sent, the address, subject, text and calendar are erased: what stays (kind,
+    language, status, dates, attempts) says that a message went out, not to whom or what.
+    """
+
+    class Kind(models.TextChoices):
+        RSVP_CONFIRMATION = "rsvp_confirmation", _("RSVP confirmation")
+        RSVP_PROMOTED = "rsvp_promoted", _("Seat from the waitlist")
+        MEETING_CHANGED = "meeting_changed", _("Meeting changed")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=10, choices=language_choices)
+    rsvp = models.ForeignKey(
+        Rsvp,
+        verbose_name=_("RSVP"),
+        related_name="emails",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    recipient = models.EmailField(_("recipient"), max_length=254, blank=True)
+    subject = models.TextField(_("subject"), blank=True)
+    text = models.TextField(_("text"), blank=True)
+    html = models.TextField(_("HTML"), blank=True)
+    calendar = models.TextField(_("calendar attachment"), blank=True)
+    context = models.JSONField(
+        _("context"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What the message says beyond the RSVP and its meeting (e.g. which changes), "
+            "for messages written when sent."
+        ),
+    )
+    message_id = models.CharField(
+        _("Message-ID"),
+        max_length=255,
+        unique=True,
+        help_text=_("The same on every try, so a mail program can tell a repeat."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    last_error = models.CharField(
+        _("last error"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the mail server or the network said, never an address."),
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("view_outgoingemail_recipient", _("Can see to whom an outgoing email is addressed")),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class FeedbackAnswer(models.Model):

@@ -3,8 +3,9 @@
 Every function here that touches seats locks the meeting row first (`select_for_update`
 inside `transaction.atomic`), then counts the confirmed seats from the RSVP rows under that
 lock, and only then confirms, waitlists or promotes. Requests for one meeting take turns;
-requests for different meetings never wait for each other. Mail is sent only after the
-transaction commits, and a failing mail server never undoes an RSVP.
+requests for different meetings never wait for each other. Mail is queued in the same
+transaction (meetings.emails) and sent by the worker after it commits, so a failing mail
+server never undoes or slows an RSVP.
 
 The waitlist rule, "first fit in arrival order":
     When seats free up (a cancellation, a smaller party, staff raising the capacity), the
@@ -20,27 +21,27 @@ The waitlist rule, "first fit in arrival order":
     confirmed, nobody is moved to the waitlist; new RSVPs wait until enough seats free up.
 """
 
+import datetime as dt
 import enum
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
 from meetings import emails
-from meetings.models import FeedbackAnswer, Meeting, Rsvp
-from meetings.tokens import hash_token, make_token, token_for_submission
+from meetings.models import FeedbackAnswer, Meeting, OutgoingEmail, Rsvp
+from meetings.tokens import hash_submission_key, hash_token, make_token, token_for_submission
 
 
 class RsvpOutcome(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
-    # The email matched an earlier RSVP to the same meeting, which was updated instead.
-    UPDATED = "updated"
     # The same form was sent before (a double click): nothing changed this time.
     ALREADY_SENT = "already_sent"
 
@@ -48,10 +49,12 @@ class RsvpOutcome(enum.StrEnum):
 @dataclass(frozen=True)
 class RsvpResult:
     rsvp: Rsvp
-    # The private manage token, when whoever sent the form may see it; None when the
-    # link went only to the RSVP's email address (an update of an earlier RSVP).
-    token: str | None
+    # The private manage token, for whoever sent the form.
+    token: str
     outcome: RsvpOutcome
+    # For staff only (never shown on the public page): the email address already has
+    # another RSVP to this meeting.
+    shares_email: bool = False
 
 
 class RsvpError(Exception):
@@ -96,66 +99,70 @@ def create_rsvp(
     submission_key: uuid.UUID | None = None,
     staff: bool = False,
 ) -> RsvpResult:
-    """Confirm or waitlist a party, or update the earlier RSVP with the same email.
+    """Confirm or waitlist a party: every call makes a new RSVP with a link of its own.
 
-    `submission_key` is the form's one-time key: the same key sent again returns the RSVP it
-    made, unchanged (outcome ALREADY_SENT). The manage token of an RSVP made from a form is
-    derived from that key (see `_token_for_submission`), so the repeat shows the same link.
-    `staff=True` (a phone call, demo data) skips the public RSVP window; cancelled meetings
-    refuse RSVPs either way. Raises RsvpError when the meeting takes no RSVPs or, for an
-    update that adds people, when the seats are not there.
+    An email address already used at this meeting changes nothing about the earlier RSVP
+    (whoever typed it may not own it): the new RSVP's email says the address has two, and
+    staff see the pair flagged. The answer is the same as for a fresh address.
+    `submission_key` is the form's one-time key: the same key sent again within
+    RSVP_REPLAY_SECONDS of the RSVP it made returns that RSVP, unchanged (outcome
+    ALREADY_SENT); later, RsvpError "form_already_sent". The manage token of an RSVP made
+    from a form is derived from that key (see `token_for_submission`), so the repeat shows
+    the same link. `staff=True` (a phone call, demo data) skips the public RSVP window and
+    the replay limit; cancelled meetings refuse RSVPs either way. Raises RsvpError when the
+    meeting takes no RSVPs.
     """
     email = email.strip()
-    details = {
-        "party_size": party_size,
-        "language": language,
-        "first_name": first_name,
-        "needs_interpretation": needs_interpretation,
-        "needs_wheelchair_access": needs_wheelchair_access,
-        "needs_childcare": needs_childcare,
-        "note": note,
-    }
     with transaction.atomic():
         meeting = _lock(meeting.pk)
         if submission_key is not None:
-            earlier = Rsvp.objects.filter(submission_key=submission_key).first()
+            earlier = Rsvp.objects.filter(
+                submission_key_hash=hash_submission_key(submission_key)
+            ).first()
             if earlier is not None:
-                token = token_for_submission(submission_key)
-                shown = token if earlier.token_hash == hash_token(token) else None
-                return RsvpResult(earlier, shown, RsvpOutcome.ALREADY_SENT)
+                return _already_sent(earlier, submission_key, staff=staff)
         check_open(meeting, staff=staff)
-
-        existing = None
-        if email:
-            existing = Rsvp.objects.filter(meeting=meeting, email__iexact=email).first()
-        if existing is not None:
-            # Whoever typed this address may not be its owner: the new link goes only to the
-            # address, never on the page, and the old link stops working.
-            token = make_token()
-            # A name or note left blank this time keeps the one given before.
-            details["first_name"] = first_name or existing.first_name
-            details["note"] = note or existing.note
-            _apply_changes(meeting, existing, details)
-            existing.token_hash = hash_token(token)
-            existing.submission_key = submission_key
-            existing.save(update_fields=["token_hash", "submission_key", "updated_at"])
-            _promote(meeting)
-            emails.rsvp_confirmation(existing, token=token, updated=True)
-            return RsvpResult(existing, None, RsvpOutcome.UPDATED)
-
+        shares_email = (
+            bool(email) and Rsvp.objects.filter(meeting=meeting, email__iexact=email).exists()
+        )
         token = make_token() if submission_key is None else token_for_submission(submission_key)
         fits = _fits(meeting, party_size)
         rsvp = Rsvp.objects.create(
             meeting=meeting,
             email=email,
             token_hash=hash_token(token),
-            submission_key=submission_key,
+            submission_key_hash=(
+                None if submission_key is None else hash_submission_key(submission_key)
+            ),
             status=Rsvp.Status.CONFIRMED if fits else Rsvp.Status.WAITLISTED,
-            **details,
+            party_size=party_size,
+            language=language,
+            first_name=first_name,
+            needs_interpretation=needs_interpretation,
+            needs_wheelchair_access=needs_wheelchair_access,
+            needs_childcare=needs_childcare,
+            note=note,
         )
-        emails.rsvp_confirmation(rsvp, token=token)
+        emails.rsvp_confirmation(rsvp, token=token, same_email=shares_email)
         outcome = RsvpOutcome.CONFIRMED if fits else RsvpOutcome.WAITLISTED
-        return RsvpResult(rsvp, token, outcome)
+        return RsvpResult(rsvp, token, outcome, shares_email=shares_email)
+
+
+def _already_sent(earlier, submission_key, *, staff):
+    """The answer to a form sent again: its RSVP's link while a double click is likely."""
+    replay_window = dt.timedelta(seconds=settings.RSVP_REPLAY_SECONDS)
+    if not staff and timezone.now() - earlier.created_at > replay_window:
+        # Whoever sends an old form again (a shared computer's back button, a copy of the
+        # page) may not be the person who RSVPed: no link, the form again.
+        raise RsvpError(
+            _(
+                "This form was already sent. Your private link is in your confirmation email "
+                "or on the page you saw then. To RSVP again, check your answers and send the "
+                "form again."
+            ),
+            code="form_already_sent",
+        )
+    return RsvpResult(earlier, token_for_submission(submission_key), RsvpOutcome.ALREADY_SENT)
 
 
 def update_rsvp(
@@ -219,6 +226,10 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
         rsvp.status = Rsvp.Status.CANCELLED
         rsvp.first_name = rsvp.email = rsvp.note = ""
         rsvp.save(update_fields=["status", "first_name", "email", "note", "updated_at"])
+        # The address goes from the outbox too; nothing more is sent about this RSVP.
+        OutgoingEmail.objects.filter(rsvp=rsvp).withdraw(
+            "The RSVP was cancelled before it was sent."
+        )
         _promote(meeting)
     return rsvp
 

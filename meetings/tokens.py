@@ -2,7 +2,9 @@
 
 A manage token is the secret in an RSVP's private link; the database keeps only its
 SHA-256. The form's one-time key is signed into the RSVP form, and the token of the RSVP
-a form makes is derived from it, so a form sent twice shows the same link both times.
+a form makes is derived from it (HMAC with SECRET_KEY), so a form sent twice shows the same
+link both times. The database keeps only a SHA-256 of that key too: with the database and
+SECRET_KEY together nobody can work out a link, since the key itself is stored nowhere.
 """
 
 import base64
@@ -42,6 +44,11 @@ def token_for_submission(submission_key: uuid.UUID) -> str:
         "meetings.rsvp-manage-token", submission_key.hex, algorithm="sha256"
     ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def hash_submission_key(submission_key: uuid.UUID) -> str:
+    """SHA-256 hex of a form's one-time key: what the database keeps to know the form again."""
+    return hashlib.sha256(submission_key.hex.encode()).hexdigest()
 
 
 def hash_token(token: str) -> str:

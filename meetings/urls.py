@@ -22,7 +22,6 @@ urlpatterns = [
     path("feeds/held-in/<str:code>.ics", views.language_feed, name="feed-language"),
     path("feeds/announcements.atom", views.announcements_feed, name="feed-atom"),
     path("meetings/<slug:slug>/rsvp/", views.rsvp_create, name="rsvp-create"),
-    path("meetings/<slug:slug>/rsvp/sent/", views.rsvp_sent, name="rsvp-sent"),
     path("rsvp/<str:token>/", views.rsvp_manage, name="rsvp-manage"),
     path("rsvp/<str:token>/change/", views.rsvp_change, name="rsvp-change"),
     path("rsvp/<str:token>/calendar.ics", views.rsvp_calendar, name="rsvp-calendar"),

@@ -319,21 +319,15 @@ def rsvp_create(request, slug):
         if error.code == "not_enough_seats":
             form.add_error("party_size", error.message)
             return _meeting_page_with_form(request, meeting, form, status=409)
+        if error.code == "form_already_sent":
+            form.token_already_used(error.message)
+            return _meeting_page_with_form(request, meeting, form, status=409)
         return rsvp_refused(request, meeting, error)
-    if result.token is None:
-        return redirect("meetings:rsvp-sent", slug=meeting.slug)
     if result.outcome == RsvpOutcome.ALREADY_SENT:
         messages.info(request, gettext("You had already sent this form. Here is your RSVP."))
     else:
         messages.success(request, gettext("Thank you. Your RSVP is saved."))
     return redirect("meetings:rsvp-manage", token=result.token)
-
-
-@require_safe
-def rsvp_sent(request, slug):
-    """After an RSVP with an email that was already on the list: the link went by email only."""
-    meeting = get_object_or_404(Meeting.objects.published().select_related("venue"), slug=slug)
-    return render(request, "meetings/rsvp_sent.html", {"meeting": meeting})
 
 
 @require_safe

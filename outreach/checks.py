@@ -1,9 +1,10 @@
 """System checks for a production deployment (`manage.py check --deploy`)."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 LOCAL_MEMORY_CACHE = "django.core.cache.backends.locmem.LocMemCache"
+CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
 
 
 @register(Tags.caches, deploy=True)
@@ -18,5 +19,20 @@ def check_cache_is_shared(app_configs, **kwargs):
             "logins on its own, so the limits let several times more through.",
             hint="Set CACHE_URL=redis://HOST:6379/0, or WEB_CONCURRENCY=1.",
             id="outreach.W001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_email_goes_to_a_server(app_configs, **kwargs):
+    """The console backend prints every message, names and private links included, to the log."""
+    if settings.DEBUG or settings.EMAIL_BACKEND != CONSOLE_EMAIL:
+        return []
+    return [
+        Error(
+            "Email would be printed to the log (names and private links included) instead of "
+            "being sent: EMAIL_URL is not set.",
+            hint="Set EMAIL_URL=smtp+tls://USER:PASSWORD@HOST:587 (your mail server).",
+            id="outreach.E001",
         )
     ]

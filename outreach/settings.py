@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "outreach",
     "meetings",
 ]
@@ -179,13 +181,29 @@ STORAGES = {
     },
 }
 
-# E-mail: printed to the console unless EMAIL_URL names a server.
+# E-mail: printed to the console unless EMAIL_URL names a server (with DEBUG off, the deploy
+# check outreach.E001 refuses the console). Only the mail worker (`manage.py db_worker`)
+# talks to the server: requests queue messages (meetings.emails).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
-# Django's default waits for a mail server forever.
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    # The same SMTP backend, which also notes whether the server was handed a whole message
+    # before a failure: such a message is not sent again (see meetings.emails.deliver).
+    EMAIL_BACKEND = "meetings.emails.SmtpBackend"
+# Seconds the worker waits for the mail server (Django's default waits forever).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
+# A message the server does not take is tried again after 1 minute, then 2, 4… (at most an
+# hour apart) until EMAIL_RETRY_HOURS have passed since it was queued; then it is marked failed.
+EMAIL_RETRY_HOURS = env.float("EMAIL_RETRY_HOURS", default=24)
+EMAIL_RETRY_FIRST_SECONDS = 60
+EMAIL_RETRY_MAX_SECONDS = 60 * 60
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Outreach <outreach@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background tasks (outgoing mail): Django's tasks framework with the database as the queue,
+# so a message is queued in the same transaction as the change it is about.
+# Run the worker beside the web server: `python manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Security. Production runs behind HTTPS; a laptop (DEBUG) or a plain-http compose trial does not.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -283,6 +301,11 @@ def _rate_limit(value):
 RSVP_RATE_LIMIT = _rate_limit(env.str("RSVP_RATE_LIMIT", default="10/600"))
 # A form sent back sooner than this after it was shown came from a bot.
 RSVP_MIN_FILL_SECONDS = env.int("RSVP_MIN_FILL_SECONDS", default=3)
+# A form older than this is shown again to be checked and sent anew.
+RSVP_FORM_MAX_AGE_SECONDS = 24 * 60 * 60
+# A form sent again this soon after it made an RSVP (a double click, a slow connection) shows
+# that RSVP's private link; later, the form again, never the link.
+RSVP_REPLAY_SECONDS = 10 * 60
 # Names, emails and notes of RSVPs are erased this many days after their meeting ends
 # (manage.py purge_rsvp_personal_data); the privacy page states the same number.
 RSVP_RETENTION_DAYS = env.int("RSVP_RETENTION_DAYS", default=30)

@@ -1,11 +1,15 @@
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
+from django_tasks_db.management.commands import db_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +50,37 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def run_mail_worker(max_tasks=None):
+    """Run the mail worker as `manage.py db_worker --batch` does: every task that is due (or
+    `max_tasks` of them), then stop. Returns django.core.mail.outbox (the test mail backend's
+    list of sent messages).
+
+    Inside a test's transaction the worker must not drop the connection between tasks (it
+    checks for stale connections the way requests do), or the test's data would go with it.
+    """
+    keep_connection = (
+        mock.patch.object(db_worker, "close_old_connections", lambda: None)
+        if connection.in_atomic_block
+        else contextlib.nullcontext()
+    )
+    worker = db_worker.Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=max_tasks,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    with keep_connection:
+        worker.run()
+    return mail.outbox
+
+
+@pytest.fixture
+def send_queued_mail():
+    """`send_queued_mail()` runs the mail worker once (see run_mail_worker)."""
+    return run_mail_worker

@@ -127,7 +127,20 @@ class AppServer:
 
     def prepare(self):
         """What the image build and the container start do before gunicorn serves."""
-        self.manage("compilemessages")
+        # The catalogs compile with Babel, as `make messages` and the Dockerfile do.
+        subprocess.run(  # noqa: S603
+            [
+                str(Path(sys.executable).with_name("pybabel")),
+                "-q",
+                "compile",
+                "-d",
+                "locale",
+                "-D",
+                "django",
+            ],
+            cwd=BASE_DIR,
+            check=True,
+        )
         self.manage("collectstatic", "--no-input")
         self.manage("migrate", "--no-input")
         self.manage("load_demo")
@@ -140,6 +153,23 @@ class AppServer:
         self.processes.append(
             subprocess.Popen(  # noqa: S603 - the Dockerfile's command
                 production_command(self.port, self.workers),
+                cwd=BASE_DIR,
+                env=self.env(),
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        # The mail worker, as compose's `worker` service runs it: web requests only queue mail.
+        self.processes.append(
+            subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "manage.py",
+                    "db_worker",
+                    "--interval",
+                    "0.2",
+                    "--no-startup-delay",
+                ],
                 cwd=BASE_DIR,
                 env=self.env(),
                 stdout=self.log,

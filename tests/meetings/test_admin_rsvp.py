@@ -169,17 +169,15 @@ def test_rsvp_seats_cannot_be_edited_or_deleted_around_the_rules(admin_client):
     )
 
 
-def test_raising_capacity_in_the_admin_promotes_the_waitlist(
-    admin_client, django_capture_on_commit_callbacks
-):
+def test_raising_capacity_in_the_admin_promotes_the_waitlist(admin_client, send_queued_mail):
     meeting = MeetingFactory(capacity=2)
     RsvpFactory(meeting=meeting, party_size=2)
     waiting = RsvpFactory(
         meeting=meeting, party_size=2, status=Rsvp.Status.WAITLISTED, email="w@example.org"
     )
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(change_url(meeting), meeting_form_data(meeting, capacity=4))
+    response = admin_client.post(change_url(meeting), meeting_form_data(meeting, capacity=4))
+    send_queued_mail()
 
     assert response.status_code == 302, response.content.decode()[:2000]
     waiting.refresh_from_db()
@@ -187,37 +185,33 @@ def test_raising_capacity_in_the_admin_promotes_the_waitlist(
     assert [message.to for message in mail.outbox] == [["w@example.org"]]
 
 
-def test_new_time_in_the_admin_emails_each_rsvp_once(
-    admin_client, django_capture_on_commit_callbacks
-):
+def test_new_time_in_the_admin_emails_each_rsvp_once(admin_client, send_queued_mail):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org")
     later = meeting.local_starts_at + dt.timedelta(hours=1)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            change_url(meeting),
-            meeting_form_data(meeting, starts_at_1=later.strftime("%H:%M:%S")),
-        )
-    with django_capture_on_commit_callbacks(execute=True):
-        meeting.refresh_from_db()
-        admin_client.post(change_url(meeting), meeting_form_data(meeting))  # saved unchanged
+    admin_client.post(
+        change_url(meeting),
+        meeting_form_data(meeting, starts_at_1=later.strftime("%H:%M:%S")),
+    )
+    send_queued_mail()
+    meeting.refresh_from_db()
+    admin_client.post(change_url(meeting), meeting_form_data(meeting))  # saved unchanged
+    send_queued_mail()
 
     assert len(mail.outbox) == 1
     assert "new date or time" in mail.outbox[0].body
 
 
-def test_cancel_action_emails_rsvps_with_a_cancelled_calendar(
-    admin_client, django_capture_on_commit_callbacks
-):
+def test_cancel_action_emails_rsvps_with_a_cancelled_calendar(admin_client, send_queued_mail):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org", language="es")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            reverse("admin:meetings_meeting_changelist"),
-            {"action": "cancel_meetings", "_selected_action": [meeting.pk]},
-        )
+    admin_client.post(
+        reverse("admin:meetings_meeting_changelist"),
+        {"action": "cancel_meetings", "_selected_action": [meeting.pk]},
+    )
+    send_queued_mail()
 
     (message,) = mail.outbox
     assert "STATUS:CANCELLED" in message.attachments[0].content
@@ -258,9 +252,9 @@ def test_editing_a_name_in_the_admin_keeps_the_seats(admin_client):
     assert (rsvp.first_name, rsvp.party_size, rsvp.status) == ("Rosa", 2, Rsvp.Status.CONFIRMED)
 
 
-def test_an_email_already_used_at_the_meeting_is_a_form_error_for_staff(admin_client):
+def test_an_email_already_used_at_the_meeting_is_saved_and_flagged_for_staff(admin_client):
     meeting = MeetingFactory(capacity=10)
-    create_rsvp(meeting=meeting, party_size=1, language="en", email="ana@example.org")
+    first = create_rsvp(meeting=meeting, party_size=1, language="en", email="ana@example.org").rsvp
     rsvp = create_rsvp(meeting=meeting, party_size=1, language="en", email="luis@example.org").rsvp
     data = model_to_dict(rsvp, fields=["language", "needs_interpretation", "note"])
     data = {key: value for key, value in data.items() if value}
@@ -268,12 +262,24 @@ def test_an_email_already_used_at_the_meeting_is_a_form_error_for_staff(admin_cl
 
     response = admin_client.post(reverse("admin:meetings_rsvp_change", args=[rsvp.pk]), data)
 
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors["email"] == [
-        "Another RSVP to this meeting already uses this email address."
-    ]
+    assert response.status_code == 302
     rsvp.refresh_from_db()
-    assert rsvp.email == "luis@example.org"
+    assert rsvp.email == "ANA@example.org"
+    flagged = admin_client.get(reverse("admin:meetings_rsvp_changelist") + "?shares_email=yes")
+    assert {row.pk for row in flagged.context["cl"].result_list} == {first.pk, rsvp.pk}
+
+
+def test_rsvps_with_different_emails_are_not_flagged(admin_client):
+    meeting = MeetingFactory()
+    create_rsvp(meeting=meeting, party_size=1, language="en", email="ana@example.org")
+    create_rsvp(meeting=meeting, party_size=1, language="en", email="luis@example.org")
+    create_rsvp(meeting=MeetingFactory(), party_size=1, language="en", email="ana@example.org")
+    create_rsvp(meeting=meeting, party_size=1, language="en")
+    create_rsvp(meeting=meeting, party_size=1, language="en")
+
+    flagged = admin_client.get(reverse("admin:meetings_rsvp_changelist") + "?shares_email=yes")
+
+    assert list(flagged.context["cl"].result_list) == []
 
 
 def test_the_same_email_at_another_meeting_is_fine_for_staff(admin_client):

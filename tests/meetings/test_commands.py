@@ -2,11 +2,14 @@ import datetime as dt
 import io
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
-from meetings.models import Meeting, Rsvp
+from meetings.models import Meeting, OutgoingEmail, Rsvp
 from tests.factories import MeetingFactory, RsvpFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +37,7 @@ def test_purge_leaves_no_personal_field_of_old_rsvps():
 
     assert not Rsvp.objects.filter(~Q(first_name="") | ~Q(email="") | ~Q(note="")).exists()
     assert not Rsvp.objects.filter(personal_data_erased_at=None).exists()
-    assert not Rsvp.objects.exclude(submission_key=None).exists()
+    assert not Rsvp.objects.exclude(submission_key_hash=None).exists()
 
 
 def test_purge_keeps_the_counts():
@@ -94,3 +97,53 @@ def test_purge_dry_run_changes_nothing():
     rsvp.refresh_from_db()
     assert rsvp.email == PERSONAL["email"]
     assert output.startswith("Would erase the personal data of 1 RSVP(s)")
+
+
+def test_purge_erases_the_outbox_messages_of_old_rsvps(send_queued_mail):
+    meeting = ended_meeting(days_ago=31)
+    sent = RsvpFactory(meeting=meeting, **PERSONAL)
+    queued = RsvpFactory(meeting=meeting, **PERSONAL | {"email": "luis@example.org"})
+    OutgoingEmail.objects.create(
+        kind="rsvp_confirmation", language="en", rsvp=sent, status="sent", message_id="<1@x>"
+    )
+    OutgoingEmail.objects.create(
+        kind="rsvp_confirmation",
+        language="en",
+        rsvp=queued,
+        recipient="luis@example.org",
+        subject="You are confirmed",
+        text="Hello Rosa",
+        message_id="<2@x>",
+    )
+
+    purge()
+
+    assert list(OutgoingEmail.objects.values_list("status", "recipient", "subject", "text")) == [
+        ("failed", "", "", ""),
+        ("sent", "", "", ""),
+    ]
+    assert send_queued_mail() == []
+
+
+def test_purge_names_old_rsvps_in_the_admin_history_by_number_only():
+    meeting = ended_meeting(days_ago=31)
+    old = RsvpFactory(meeting=meeting, **PERSONAL)
+    recent = RsvpFactory(meeting=MeetingFactory(), **PERSONAL)
+    staff = User.objects.create_user("clerk")
+    for rsvp in (old, recent):
+        # As Django's admin wrote them before RSVPs stopped showing names.
+        LogEntry.objects.create(
+            user=staff,
+            content_type=ContentType.objects.get_for_model(Rsvp),
+            object_id=str(rsvp.pk),
+            object_repr=f"Rosa (1) — {meeting}",
+            action_flag=CHANGE,
+            change_message='[{"changed": {"fields": ["Note"]}}]',
+        )
+
+    purge()
+
+    assert dict(LogEntry.objects.values_list("object_id", "object_repr")) == {
+        str(old.pk): f"RSVP #{old.pk}",
+        str(recent.pk): f"Rosa (1) — {meeting}",
+    }

@@ -160,7 +160,7 @@ def test_duplicating_a_series_shifts_every_meeting_by_weeks(admin_client):
 
 @pytest.mark.django_db
 def test_moving_this_and_later_meetings_tells_each_party_once(
-    admin_client, django_capture_on_commit_callbacks
+    admin_client, django_capture_on_commit_callbacks, send_queued_mail
 ):
     series = MeetingSeriesFactory()
     venue, new_venue = VenueFactory(), VenueFactory()
@@ -207,5 +207,6 @@ def test_moving_this_and_later_meetings_tells_each_party_once(
     for meeting in meetings[1:]:
         assert moved[meeting.pk].venue == new_venue
         assert moved[meeting.pk].local_starts_at.strftime("%H:%M") == "19:00"
+    send_queued_mail()
     told = sorted(address for message in mail.outbox for address in message.to)
     assert told == sorted(f"p{m.pk}@example.org" for m in meetings[1:])

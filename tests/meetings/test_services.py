@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 import threading
 import uuid
 
@@ -8,7 +9,7 @@ from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
-from meetings.models import Meeting, Rsvp
+from meetings.models import Meeting, OutgoingEmail, Rsvp
 from meetings.services import (
     RsvpError,
     RsvpOutcome,
@@ -281,32 +282,50 @@ def test_only_the_token_hash_is_stored():
     assert len(result.token) >= 43  # 32 bytes from secrets, URL-safe base64
 
 
-def test_same_email_updates_the_first_rsvp_instead_of_adding_one():
+def test_same_email_makes_a_second_rsvp_and_leaves_the_first_untouched():
     meeting = MeetingFactory(capacity=10)
-    first = rsvp_for(meeting, 2, email="rosa@example.org", first_name="Rosa").rsvp
+    first = rsvp_for(meeting, 2, email="rosa@example.org", first_name="Rosa")
 
-    result = rsvp_for(meeting, 3, email="ROSA@example.org", needs_childcare=True)
+    second = rsvp_for(meeting, 3, email="ROSA@example.org", needs_childcare=True)
 
-    assert result.outcome == RsvpOutcome.UPDATED
-    assert result.rsvp.pk == first.pk
-    assert Rsvp.objects.count() == 1
-    first.refresh_from_db()
-    assert (first.party_size, first.first_name, first.needs_childcare) == (3, "Rosa", True)
+    assert second.outcome == RsvpOutcome.CONFIRMED
+    assert second.rsvp.pk != first.rsvp.pk
+    assert second.token != first.token
+    first.rsvp.refresh_from_db()
+    assert (first.rsvp.party_size, first.rsvp.first_name, first.rsvp.needs_childcare) == (
+        2,
+        "Rosa",
+        False,
+    )
+    assert Rsvp.objects.by_token(first.token).get() == first.rsvp  # its link still works
+    assert statuses(meeting) == [(2, CONFIRMED), (3, CONFIRMED)]
 
 
-def test_update_by_email_sends_the_new_link_to_the_address_only(
-    django_capture_on_commit_callbacks,
-):
+def test_same_email_tells_the_address_it_has_two_rsvps_with_the_new_link(send_queued_mail):
     meeting = MeetingFactory()
-    first = rsvp_for(meeting, email="rosa@example.org")
+    rsvp_for(meeting, email="rosa@example.org")
+    send_queued_mail()
+    mail.outbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        result = rsvp_for(meeting, email="rosa@example.org")
+    second = rsvp_for(meeting, email="rosa@example.org")
+    (message,) = send_queued_mail()
 
-    assert result.token is None
-    assert not Rsvp.objects.by_token(first.token).exists()  # the old link stops working
-    assert "/en/rsvp/" in mail.outbox[-1].body
-    assert mail.outbox[-1].to == ["rosa@example.org"]
+    assert message.to == ["rosa@example.org"]
+    assert "already has an RSVP to this meeting" in message.body
+    assert second.token in message.body
+    assert second.shares_email is True
+
+
+def test_a_fresh_email_gets_no_word_of_another_rsvp(send_queued_mail):
+    meeting = MeetingFactory()
+    rsvp_for(MeetingFactory(), email="rosa@example.org")  # another meeting
+    mail.outbox.clear()
+
+    result = rsvp_for(meeting, email="rosa@example.org")
+    message = send_queued_mail()[-1]
+
+    assert "already has an RSVP" not in message.body
+    assert result.shares_email is False
 
 
 def test_same_form_sent_twice_makes_one_rsvp_with_the_same_link():
@@ -321,15 +340,30 @@ def test_same_form_sent_twice_makes_one_rsvp_with_the_same_link():
     assert statuses(meeting) == [(1, CONFIRMED)]
 
 
-def test_form_sent_twice_after_updating_by_email_does_not_reveal_the_link():
+def test_same_form_sent_again_after_ten_minutes_gets_no_link():
     meeting = MeetingFactory()
-    rsvp_for(meeting, email="rosa@example.org")
     key = uuid.uuid4()
-    rsvp_for(meeting, email="rosa@example.org", submission_key=key)
+    rsvp_for(meeting, submission_key=key)
 
-    again = rsvp_for(meeting, email="rosa@example.org", submission_key=key)
+    with time_machine.travel(dt.timedelta(minutes=11)), pytest.raises(RsvpError) as refused:
+        rsvp_for(meeting, submission_key=key)
 
-    assert (again.outcome, again.token) == (RsvpOutcome.ALREADY_SENT, None)
+    assert refused.value.code == "form_already_sent"
+    assert statuses(meeting) == [(1, CONFIRMED)]
+
+
+def test_the_database_keeps_no_form_key_to_rebuild_a_link_from():
+    meeting = MeetingFactory()
+    key = uuid.uuid4()
+    result = rsvp_for(meeting, email="rosa@example.org", submission_key=key)
+
+    row = Rsvp.objects.filter(pk=result.rsvp.pk).values().get()
+
+    stored = " ".join(str(value) for value in row.values())
+    assert key.hex not in stored
+    assert str(key) not in stored
+    assert result.token not in stored
+    assert row["submission_key_hash"] == hashlib.sha256(key.hex.encode()).hexdigest()
 
 
 def test_cancel_erases_name_email_and_note():
@@ -356,7 +390,7 @@ def test_cancelling_twice_changes_nothing_the_second_time():
 
 
 def test_cancelling_a_meeting_tells_each_rsvp_with_email_once(
-    django_capture_on_commit_callbacks,
+    send_queued_mail,
 ):
     meeting = MeetingFactory(capacity=1)
     RsvpFactory(meeting=meeting, email="a@example.org", language="es")
@@ -364,8 +398,8 @@ def test_cancelling_a_meeting_tells_each_rsvp_with_email_once(
     RsvpFactory(meeting=meeting, email="")
     RsvpFactory(meeting=meeting, email="gone@example.org", status=CANCELLED)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        saved = cancel_meeting(meeting=meeting, note="Storm warning.")
+    saved = cancel_meeting(meeting=meeting, note="Storm warning.")
+    send_queued_mail()
 
     assert saved.told == 2
     assert sorted(message.to[0] for message in mail.outbox) == ["a@example.org", "b@example.org"]
@@ -373,82 +407,82 @@ def test_cancelling_a_meeting_tells_each_rsvp_with_email_once(
     assert all("Storm warning." in m.body for m in mail.outbox)
 
 
-def test_new_time_tells_rsvps_with_the_updated_calendar(django_capture_on_commit_callbacks):
+def test_new_time_tells_rsvps_with_the_updated_calendar(send_queued_mail):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org")
     meeting.starts_at += dt.timedelta(hours=1)
     meeting.ends_at += dt.timedelta(hours=1)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        save_meeting(meeting=meeting)
+    save_meeting(meeting=meeting)
+    send_queued_mail()
 
     (message,) = mail.outbox
     assert "new date or time" in message.body
     assert "SEQUENCE:1" in message.attachments[0].content
 
 
-def test_new_venue_tells_rsvps(django_capture_on_commit_callbacks):
+def test_new_venue_tells_rsvps(send_queued_mail):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org")
     meeting.venue = VenueFactory(name="Library")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        save_meeting(meeting=meeting)
+    save_meeting(meeting=meeting)
+    send_queued_mail()
 
     assert "moved to a new place" in mail.outbox[0].body
     assert "Library" in mail.outbox[0].body
 
 
-def test_change_of_description_tells_nobody(django_capture_on_commit_callbacks):
+def test_change_of_description_tells_nobody(send_queued_mail):
     meeting = MeetingFactory()
     RsvpFactory(meeting=meeting, email="a@example.org")
     meeting.description = "Bring questions."
 
-    with django_capture_on_commit_callbacks(execute=True):
-        saved = save_meeting(meeting=meeting)
+    saved = save_meeting(meeting=meeting)
+    send_queued_mail()
 
     assert (saved.told, mail.outbox) == (0, [])
 
 
 def test_reinstating_a_cancelled_meeting_says_it_goes_ahead_after_all(
-    django_capture_on_commit_callbacks,
+    send_queued_mail,
 ):
     meeting = MeetingFactory(title="Town hall")
     RsvpFactory(meeting=meeting, email="a@example.org")
     cancel_meeting(meeting=meeting)
+    send_queued_mail()
+    mail.outbox.clear()
     meeting.status = Meeting.Status.PUBLISHED
 
-    with django_capture_on_commit_callbacks(execute=True):
-        saved = save_meeting(meeting=meeting)
-
-    (message,) = mail.outbox
+    saved = save_meeting(meeting=meeting)
+    (message,) = send_queued_mail()
     assert saved.told == 1
     assert message.subject == "Going ahead after all: Town hall"
     assert "Good news: this meeting is going ahead after all." in message.body
     assert "STATUS:CONFIRMED" in message.attachments[0].content
 
 
-def test_cancelling_a_meeting_that_has_ended_tells_nobody(django_capture_on_commit_callbacks):
+def test_cancelling_a_meeting_that_has_ended_tells_nobody(send_queued_mail):
     meeting = MeetingFactory(
         starts_at=timezone.now() - dt.timedelta(days=2),
         ends_at=timezone.now() - dt.timedelta(days=2) + dt.timedelta(hours=1),
     )
     RsvpFactory(meeting=meeting, email="a@example.org")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        saved = cancel_meeting(meeting=meeting)
+    saved = cancel_meeting(meeting=meeting)
+    send_queued_mail()
 
     assert (saved.told, mail.outbox) == (0, [])
 
 
 def test_publishing_a_draft_tells_nobody_and_stamps_published_at(
-    django_capture_on_commit_callbacks,
+    send_queued_mail,
 ):
     meeting = MeetingFactory(status=Meeting.Status.DRAFT, published_at=None)
     RsvpFactory(meeting=meeting, email="a@example.org")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        saved = publish_meeting(meeting=meeting)
+    saved = publish_meeting(meeting=meeting)
+    send_queued_mail()
 
     meeting.refresh_from_db()
     assert (saved.told, mail.outbox) == (0, [])
@@ -580,11 +614,29 @@ def test_the_same_form_sent_from_many_threads_makes_one_rsvp():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_same_email_from_many_threads_makes_one_rsvp():
+def test_the_same_email_from_many_threads_makes_an_rsvp_each_and_tells_all_but_the_first():
     meeting = MeetingFactory(capacity=20)
 
     def send():
         rsvp_for(meeting, email="rosa@example.org", submission_key=uuid.uuid4())
+
+    errors = run_in_threads([send] * 10)
+
+    assert errors == []
+    assert Rsvp.objects.filter(meeting=meeting).count() == 10
+    # Under the meeting's lock each one sees those before it: only the first is not told.
+    told = [email.context.get("same_email") for email in OutgoingEmail.objects.order_by("pk")]
+    assert told == [False] + [True] * 9
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_from_many_threads_makes_one_rsvp():
+    meeting = MeetingFactory(capacity=20)
+    key = uuid.uuid4()
+
+    def send():
+        rsvp_for(meeting, email="rosa@example.org", submission_key=key)
 
     errors = run_in_threads([send] * 10)
 

@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
@@ -190,21 +191,74 @@ def test_double_submit_makes_one_rsvp_and_both_land_on_it(client):
     assert first["Location"] == second["Location"]
 
 
-def test_same_email_twice_updates_and_sends_the_link_by_email_only(
-    client, django_capture_on_commit_callbacks
-):
+def test_form_sent_again_after_ten_minutes_shows_the_form_not_the_link(client):
     meeting = MeetingFactory()
-    post_rsvp(client, meeting, email="rosa@example.org")
+    data = rsvp_data(meeting, first_name="Rosa")
+    create = url("rsvp-create", slug=meeting.slug)
+    first = client.post(create, data)
+    token = token_from(first)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = post_rsvp(client, meeting, email="rosa@example.org", party_size="2")
+    with time_machine.travel(dt.timedelta(minutes=11)):
+        again = Client().post(create, data)
 
-    assert response["Location"] == url("rsvp-sent", slug=meeting.slug)
-    page = client.get(response["Location"]).content.decode()
-    assert "we updated your RSVP" in page
+    page = again.content.decode()
+    assert again.status_code == 409
+    assert "This form was already sent." in page
+    assert token not in page
     assert re.search(r"/rsvp/[A-Za-z0-9_-]{43}/", page) is None
-    assert Rsvp.objects.get().party_size == 2
-    assert "/en/rsvp/" in mail.outbox[-1].body
+    # A new one-time key, so sending this form now makes a new RSVP.
+    assert data["form_token"] not in page
+    assert Rsvp.objects.count() == 1
+
+
+def test_form_sent_again_within_ten_minutes_lands_on_the_same_rsvp(client):
+    meeting = MeetingFactory()
+    data = rsvp_data(meeting)
+    create = url("rsvp-create", slug=meeting.slug)
+    first = client.post(create, data)
+
+    with time_machine.travel(dt.timedelta(minutes=9)):
+        again = client.post(create, data)
+
+    assert again["Location"] == first["Location"]
+
+
+def test_form_shown_more_than_a_day_ago_is_shown_again(client):
+    meeting = MeetingFactory()
+    stale = make_form_token(meeting, issued_at=time.time() - 25 * 60 * 60)
+
+    response = post_rsvp(client, meeting, form_token=stale)
+
+    assert response.status_code == 400
+    assert "This form is out of date." in response.content.decode()
+    assert stale not in response.content.decode()
+    assert not Rsvp.objects.exists()
+
+
+def _normalised(response, client):
+    """The page a response leads to, with what differs between any two RSVPs blanked."""
+    page = client.get(response["Location"]).content.decode()
+    page = re.sub(r"/rsvp/[A-Za-z0-9_-]{43}/", "/rsvp/TOKEN/", page)
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", page)
+    page = re.sub(r"[A-Za-z]+@example\.org", "EMAIL", page)  # the address each one typed
+    return re.sub(r"<svg.*?</svg>", "QR", page, flags=re.DOTALL)  # the QR code of the link
+
+
+def test_an_email_already_used_gets_the_same_answer_as_a_fresh_one(client, send_queued_mail):
+    meeting = MeetingFactory(capacity=10)
+    first = post_rsvp(client, meeting, email="rosa@example.org", first_name="Rosa")
+    first_token = token_from(first)
+
+    reuser, newcomer = Client(), Client()
+    reused = post_rsvp(reuser, meeting, email="ROSA@example.org", party_size="2")
+    fresh = post_rsvp(newcomer, meeting, email="luis@example.org", party_size="2")
+
+    assert (reused.status_code, fresh.status_code) == (302, 302)
+    assert _normalised(reused, reuser) == _normalised(fresh, newcomer)
+    # The first RSVP and its link are untouched.
+    rsvp = Rsvp.objects.by_token(first_token).get()
+    assert (rsvp.party_size, rsvp.first_name, rsvp.email) == (1, "Rosa", "rosa@example.org")
+    assert Rsvp.objects.count() == 3
 
 
 @pytest.mark.parametrize(
@@ -589,15 +643,15 @@ def test_rate_limit_keeps_no_address_in_the_cache(client, settings):
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_whole_flow_without_javascript(client, language, django_capture_on_commit_callbacks):
+def test_whole_flow_without_javascript(client, language, send_queued_mail):
     meeting = MeetingFactory(capacity=5, title_en="Town hall", title_es="Asamblea")
     page = client.get(meeting.get_absolute_url().replace("/en/", f"/{language}/"))
     assert f'<html lang="{language}">' in page.content.decode()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        created = post_rsvp(
-            client, meeting, language, party_size="3", language=language, email="a@example.org"
-        )
+    created = post_rsvp(
+        client, meeting, language, party_size="3", language=language, email="a@example.org"
+    )
+    send_queued_mail()
     token = token_from(created)
     assert created["Location"] == url("rsvp-manage", language, token=token)
     confirmation = client.get(created["Location"]).content.decode()

@@ -38,6 +38,25 @@ def test_compose_web_waits_for_a_healthy_db_and_reads_env():
     assert web["environment"]["CACHE_URL"].startswith("redis://")
 
 
+def test_compose_runs_the_mail_worker_on_the_same_database_after_migrations():
+    services = compose()["services"]
+    worker = services["worker"]
+
+    assert worker["command"] == ["python", "manage.py", "db_worker"]
+    assert worker["environment"]["DATABASE_URL"] == services["web"]["environment"]["DATABASE_URL"]
+    assert worker["env_file"] == ".env"
+    # The web service migrates at start: the worker waits until it is healthy.
+    assert worker["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_make_run_starts_the_mail_worker_beside_the_web_server():
+    makefile = (ROOT / "Makefile").read_text()
+    run = makefile[makefile.index("\nrun:") : makefile.index("\ntest:")]
+
+    assert "manage.py db_worker" in run.replace("$(MANAGE)", "manage.py")
+    assert "trap" in run  # stopped with the web server
+
+
 def test_compose_environment_names_are_settings_the_app_reads():
     source = (ROOT / "outreach" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))

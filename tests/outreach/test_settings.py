@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://outreach.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
     "CACHE_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://outreach:secret@mail.example.org:587",
     # A developer's .env must not leak into what production would see.
     "ENV_FILE": "/dev/null",
 }
@@ -38,6 +39,16 @@ def test_check_deploy_is_clean_with_production_values():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_fails_when_mail_would_go_to_the_log():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "EMAIL_URL"}
+
+    result = run_manage("check", "--deploy", env=env)
+
+    assert result.returncode != 0
+    assert "outreach.E001" in result.stderr + result.stdout
+    assert "EMAIL_URL is not set" in result.stderr + result.stdout
 
 
 def test_secret_key_is_required_when_debug_is_off():

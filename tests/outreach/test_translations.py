@@ -466,7 +466,6 @@ PAGES.update(
         "meetings:series-flyer": lambda site: [
             Page(reverse("meetings:series-flyer", kwargs={"slug": "sessions"}) + "?also=none")
         ],
-        "meetings:rsvp-sent": detail_pages("meetings:rsvp-sent", "session"),
         "meetings:rsvp-manage": manage_pages,
         "meetings:rsvp-calendar": lambda site: [
             Page(page.path.rstrip("/") + "/calendar.ics") for page in manage_pages(site)[:1]

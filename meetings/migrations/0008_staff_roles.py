@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("meetings", "0004_rsvp_walk_in_and_staff_permissions"),
+        ("meetings", "0007_rsvp_walk_in_and_staff_permissions"),
     ]
 
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0003_outreach_fold'),
+        ('meetings', '0006_rsvp_submission_key_hash'),
     ]
 
     operations = [

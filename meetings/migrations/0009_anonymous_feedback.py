@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0005_staff_roles'),
+        ('meetings', '0008_staff_roles'),
     ]
 
     operations = [

@@ -1,0 +1,89 @@
+"""Retention, end to end on PostgreSQL: a canary name and address go through an RSVP, a staff
+edit, the emails and the purge, and then appear nowhere: not in a dump of the database, not in
+the logs."""
+
+import datetime as dt
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from meetings.models import OutgoingEmail, Rsvp
+from meetings.services import save_meeting
+from meetings.tokens import make_form_token
+from tests.factories import MeetingFactory
+
+NAME = "Zorbaquilt"
+EMAIL = "zorbaquilt.canary@example.org"
+PG_DUMP = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
+
+
+def pg_dump():
+    db = connection.settings_dict
+    command = [
+        PG_DUMP,
+        "--no-owner",
+        "-h",
+        db["HOST"] or "127.0.0.1",
+        "-p",
+        str(db["PORT"] or 5432),
+    ]
+    command += ["-U", db["USER"], db["NAME"]]
+    return subprocess.run(  # noqa: S603 - a fixed command on the test database
+        command, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_canary_leaves_no_trace_after_the_purge(
+    client, admin_client, send_queued_mail, caplog, capsys
+):
+    if not Path(PG_DUMP).exists():
+        pytest.skip("pg_dump is not installed")
+    caplog.set_level("DEBUG")
+    meeting = MeetingFactory(capacity=10)
+    # A resident RSVPs through the form.
+    response = client.post(
+        reverse("meetings:rsvp-create", kwargs={"slug": meeting.slug}),
+        {
+            "party_size": "2",
+            "language": "es",
+            "first_name": NAME,
+            "email": EMAIL,
+            "note": f"{NAME} needs a ride",
+            "form_token": make_form_token(meeting, issued_at=time.time() - 60),
+        },
+    )
+    assert response.status_code == 302
+    rsvp = Rsvp.objects.get()
+    # Staff edit it in the admin (an entry in the admin's history).
+    edited = admin_client.post(
+        reverse("admin:meetings_rsvp_change", args=[rsvp.pk]),
+        {"first_name": f"{NAME} M.", "email": EMAIL, "language": "es", "note": f"Call {NAME}"},
+    )
+    assert edited.status_code == 302
+    # The confirmation goes out, then a change of time is told.
+    meeting.starts_at += dt.timedelta(hours=1)
+    meeting.ends_at += dt.timedelta(hours=1)
+    save_meeting(meeting=meeting)
+    sent = send_queued_mail()
+    assert [message.to for message in sent] == [[EMAIL], [EMAIL]]
+    assert NAME in pg_dump()  # the canary is there before the purge
+
+    with time_machine.travel(meeting.ends_at + dt.timedelta(days=31)):
+        call_command("purge_rsvp_personal_data")
+
+    dump = pg_dump().lower()
+    assert dump.count(NAME.lower()) == 0
+    assert dump.count(EMAIL.lower()) == 0
+    assert OutgoingEmail.objects.filter(status="sent").count() == 2
+    logs = caplog.text + capsys.readouterr().out
+    assert NAME.lower() not in logs.lower()
+    assert EMAIL.lower() not in logs.lower()

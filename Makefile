@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test setup install env messages migrate demo lint format check ci clean npm-deps
+.PHONY: run test setup install env messages migrate demo lint format check ci clean npm-deps bench
 
 # `make run PORT=8001` serves on another port; the links it prints and emails follow it.
 PORT ?= 8000
@@ -63,6 +63,14 @@ check: install env ## Migrations up to date, and the deploy checks with producti
 	DEBUG=false SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-xyz \
 	ALLOWED_HOSTS=outreach.example.org SITE_URL=https://outreach.example.org \
 	$(MANAGE) check --deploy --fail-level WARNING
+
+# Issue 12's benchmark: a throwaway PostgreSQL database with 1,000 meetings and 100,000 RSVPs,
+# the production settings and server command, wrk on each path. Options: make bench BENCH_ARGS="--help".
+bench: install messages ## Measure req/s, p50, p99 and the ratio to /healthz of each path (needs PostgreSQL, Redis)
+	@command -v wrk >/dev/null 2>&1 || if [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+	else echo "wrk not found: install it (Debian: sudo apt-get install wrk)"; exit 1; fi
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 ci: ## What CI runs: .ci/run
 	bash .ci/run

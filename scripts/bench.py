@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -420,8 +421,8 @@ def write_key_files(keys, directory, threads):
 # wrk and its Lua scripts -------------------------------------------------------------------
 
 LUA_COMMON = """
--- Written by scripts/bench.py. Counts the status of every response in each thread and
--- prints one JSON line at the end, so the benchmark reads the figures without parsing text.
+-- Written by scripts/bench.py: prints one JSON line at the end, so the benchmark reads the
+-- figures without parsing wrk's text.
 local threads = {}
 local thread_count = 0
 statuses = {}
@@ -431,10 +432,6 @@ function setup(thread)
   thread:set("id", thread_count)
   thread_count = thread_count + 1
   table.insert(threads, thread)
-end
-
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
 end
 
 function done(summary, latency, requests)
@@ -463,13 +460,23 @@ end
 """
 
 
+# Counting each response's status costs wrk time (it then hands every response to Lua), so
+# only the 304 path counts them: there a 200 would otherwise pass unseen. Elsewhere wrk's own
+# count of responses other than 2xx/3xx, a probe and the bytes per response do the checking.
+LUA_COUNT_STATUSES = """
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+"""
+
+
 def lua_string(value):
     return json.dumps(value)  # a JSON string with \\ and \" escapes is a valid Lua string
 
 
-def lua_get(headers=None):
+def lua_get(headers=None, *, count_statuses=False):
     """wrk script for a GET with fixed headers."""
-    lines = [LUA_COMMON]
+    lines = [LUA_COMMON, LUA_COUNT_STATUSES if count_statuses else ""]
     for name, value in (headers or {}).items():
         lines.append(f"wrk.headers[{lua_string(name)}] = {lua_string(value)}")
     return "\n".join(lines) + "\n"
@@ -522,8 +529,10 @@ class Measurement:
     p99_ms: float
     statuses: dict
     errors: dict
+    bytes: int = 0
     exhausted: int = 0
     expected_status: int = 200
+    expected_bytes: int | None = None
     note: str = ""
     problems: list = dataclasses.field(default_factory=list)
 
@@ -532,8 +541,17 @@ class Measurement:
         return self.requests / self.seconds if self.seconds else 0.0
 
     @property
-    def error_count(self):
-        return sum(self.errors.values())
+    def bytes_per_response(self):
+        return self.bytes / self.requests if self.requests else 0.0
+
+    @property
+    def checks(self):
+        """What the table says was checked."""
+        if self.note:
+            return self.note
+        if self.statuses:
+            return ", ".join(f"{code} ×{n:,}" for code, n in sorted(self.statuses.items()))
+        return f"{self.expected_status}, {self.bytes_per_response / 1024:,.1f} KiB each"
 
 
 def parse_wrk_output(text):
@@ -565,8 +583,13 @@ def run_wrk(url, script, *, duration, connections, threads, timeout):
         os.unlink(file.name)
 
 
-def measurement_from(key, result, *, expected_status=200):
-    statuses = {int(code): n for code, n in result["statuses"].items()}
+def measurement_from(key, result, *, expected_status=200, expected_bytes=None):
+    """A Measurement of wrk's result, with what is wrong with it in `problems`.
+
+    `expected_bytes`: the size of one response (headers and body) as a probe saw it; the mean
+    size of wrk's responses must be within a third of it (a redirect or an error page is not).
+    """
+    statuses = {int(code): n for code, n in result.get("statuses", {}).items()}
     errors = {name: n for name, n in result["errors"].items() if n}
     measurement = Measurement(
         key=key,
@@ -578,8 +601,10 @@ def measurement_from(key, result, *, expected_status=200):
         p99_ms=result["latency_us"]["p99"] / 1000,
         statuses=statuses,
         errors=errors,
+        bytes=result.get("bytes", 0),
         exhausted=result.get("exhausted", 0),
         expected_status=expected_status,
+        expected_bytes=expected_bytes,
     )
     unexpected = {code: n for code, n in statuses.items() if code != expected_status}
     if unexpected:
@@ -593,6 +618,10 @@ def measurement_from(key, result, *, expected_status=200):
         )
     if not measurement.requests:
         measurement.problems.append("no request completed")
+    elif expected_bytes and not 0.67 < measurement.bytes_per_response / expected_bytes < 1.5:
+        measurement.problems.append(
+            f"responses of {measurement.bytes_per_response:,.0f} bytes, not about {expected_bytes:,}"
+        )
     return measurement
 
 
@@ -627,7 +656,7 @@ def table_rows(measurements, healthz_rps):
                 verdict(m, healthz_rps)
                 if m.key != "healthz"
                 else ("—" if not m.problems else verdict(m, 0)),
-                m.note or ", ".join(f"{code} ×{n:,}" for code, n in sorted(m.statuses.items())),
+                m.checks,
             ]
         )
     return rows
@@ -868,6 +897,102 @@ def fetch(opener, url, headers=None, data=None):
         return error.code, error.headers, error.read()
 
 
+def settle(url, result, options):
+    """Wait until the server has finished what wrk left in flight.
+
+    wrk stops with up to one request per connection unanswered, and the server still works
+    through them: after a slow path that is seconds of work, which would be counted against
+    the next path. They are done in about as long as a request took to answer (the queue
+    drains at the rate it filled), so wait the run's p99 latency, then until /healthz answers
+    promptly twice in a row.
+    """
+    if result["requests"]:
+        time.sleep(min(result["latency_us"]["p99"] / 1e6, options.timeout))
+    else:
+        time.sleep(options.timeout)
+    opener = urllib.request.build_opener(NoRedirect)
+    prompt, deadline = 0, time.monotonic() + 120
+    while prompt < 2 and time.monotonic() < deadline:
+        started = time.monotonic()
+        fetch(opener, url + "/healthz")
+        prompt = prompt + 1 if time.monotonic() - started < 0.1 else 0
+        time.sleep(0.05)
+
+
+class CpuShare:
+    """The share of the machine's CPU time that processes other than ours used since it was
+    made: how noisy the measurement was. Ours are this script, wrk, the server's process group
+    and the PostgreSQL backends serving the benchmark's database (sampled twice a second, as
+    they come and go)."""
+
+    def __init__(self, session, *, postgres, database):
+        self.session, self.postgres, self.database = session, postgres, database
+        self.backends = {}  # pid: [CPU ticks when first seen, when last seen]
+        self.stopped = threading.Event()
+        try:
+            self.start = self._sample()
+        except (OSError, ValueError, IndexError):
+            self.start = None
+            return
+        self.thread = threading.Thread(target=self._watch_backends, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _ticks(stat):
+        values = stat.rsplit(")", 1)[1].split()
+        return int(values[3]), sum(int(v) for v in values[11:15])  # session; u+s time, children's
+
+    def _watch_backends(self):
+        try:
+            with postgres_admin(self.postgres) as admin:
+                while not self.stopped.wait(0.5):
+                    rows = admin.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]
+                    ).fetchall()
+                    for (pid,) in rows:
+                        try:
+                            ticks = self._ticks(Path(f"/proc/{pid}/stat").read_text())[1]
+                        except OSError:
+                            continue
+                        self.backends.setdefault(pid, [ticks, ticks])[1] = ticks
+        except Exception:  # noqa: BLE001 - the noise figure is then a little high
+            return
+
+    def _sample(self):
+        jiffies = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        total = sum(jiffies[:8])  # guest time is already counted in user
+        busy = total - jiffies[3] - jiffies[4]  # idle, iowait
+        ours = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                session, ticks = self._ticks(stat.read_text())
+            except (OSError, ValueError, IndexError):
+                continue
+            if session == self.session:
+                ours += ticks
+        mine = os.times()  # this script and the children it has waited for: wrk
+        seconds = mine.user + mine.system + mine.children_user + mine.children_system
+        return total, busy, ours + round(seconds * os.sysconf("SC_CLK_TCK"))
+
+    def others(self):
+        if self.start is None:
+            return None
+        self.stopped.set()
+        self.thread.join()
+        total, busy, ours = self._sample()
+        ours += sum(last - first for first, last in self.backends.values())
+        total0, busy0, ours0 = self.start
+        if total <= total0:
+            return None
+        return max(0.0, ((busy - busy0) - (ours - ours0)) / (total - total0))
+
+
+def wire_size(status, headers, body):
+    """About the bytes wrk reads for this response: status line, headers, body."""
+    head = sum(len(name) + len(value) + 4 for name, value in headers.items())
+    return len(f"HTTP/1.1 {status} OK\r\n") + head + 2 + len(body)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -896,6 +1021,11 @@ def benchmark_server(spec, options, pages, environment, log_dir):
     results = []
     try:
         server.start(url)
+        cpu = CpuShare(
+            server.process.pid,
+            postgres=options.postgres,
+            database=environment["DATABASE_URL"].rsplit("/", 1)[1],
+        )
         opener = urllib.request.build_opener(NoRedirect)
         wrk = {
             "connections": options.connections,
@@ -903,12 +1033,22 @@ def benchmark_server(spec, options, pages, environment, log_dir):
             "timeout": options.timeout,
         }
 
-        def measure(key, path, script, *, expected_status=200, warm_script=None):
+        def measure(key, path, script, *, expected_status=200, headers=None):
+            # The page answers as it should before it is timed; its size checks wrk's responses.
+            status, probe_headers, body = fetch(opener, url + path, headers)
+            if status != expected_status:
+                raise RuntimeError(f"{path} answered {status}, not {expected_status}")
             print(f"   {PATHS[key][0]} …", end=" ", flush=True)
             if options.warmup:
-                run_wrk(url + path, warm_script or script, duration=options.warmup, **wrk)
+                settle(url, run_wrk(url + path, script, duration=options.warmup, **wrk), options)
             result = run_wrk(url + path, script, duration=options.duration, **wrk)
-            measurement = measurement_from(key, result, expected_status=expected_status)
+            settle(url, result, options)
+            measurement = measurement_from(
+                key,
+                result,
+                expected_status=expected_status,
+                expected_bytes=wire_size(status, probe_headers, body),
+            )
             print(f"{measurement.rps:,.1f} req/s", flush=True)
             results.append(measurement)
             return measurement
@@ -921,23 +1061,14 @@ def benchmark_server(spec, options, pages, environment, log_dir):
             "feed-304": "/en/feeds/meetings.ics",
             "atom": "/en/feeds/announcements.atom",
         }
-        # Every page answers as it should before it is timed.
-        for key in options.paths:
-            if key in paths and key != "feed-304":
-                status, _headers, _body = fetch(opener, url + paths[key])
-                if status != 200:
-                    raise RuntimeError(f"{paths[key]} answered {status}, not 200")
-
         for key in options.paths:
             if key == "rsvp":
                 continue
             if key == "feed-304":
                 _status, headers, _body = fetch(opener, url + paths[key])
-                etag = headers["ETag"]
-                status, _headers, _body = fetch(opener, url + paths[key], {"If-None-Match": etag})
-                if status != 304:
-                    raise RuntimeError(f"the feed answered {status} to If-None-Match: {etag}")
-                measure(key, paths[key], lua_get({"If-None-Match": etag}), expected_status=304)
+                conditional = {"If-None-Match": headers["ETag"]}
+                script = lua_get(conditional, count_statuses=True)
+                measure(key, paths[key], script, expected_status=304, headers=conditional)
             else:
                 measure(key, paths[key], lua_get())
 
@@ -985,13 +1116,15 @@ def benchmark_server(spec, options, pages, environment, log_dir):
                 warm = script("warm", options.warmup) if options.warmup else None
                 measured = script("measured", options.duration)
                 if warm:
-                    run_wrk(url + page + "rsvp/", warm, duration=options.warmup, **wrk)
-                time.sleep(1)  # the server finishes the warm-up's last requests
+                    warm_result = run_wrk(
+                        url + page + "rsvp/", warm, duration=options.warmup, **wrk
+                    )
+                    settle(url, warm_result, options)
                 close_old_connections()
                 before = Rsvp.objects.filter(meeting=meeting).count()
                 print(f"   {PATHS['rsvp'][0]} …", end=" ", flush=True)
                 result = run_wrk(url + page + "rsvp/", measured, duration=options.duration, **wrk)
-                time.sleep(1)  # and the requests still in flight when wrk stopped
+                settle(url, result, options)
                 made = Rsvp.objects.filter(meeting=meeting).count() - before
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
@@ -999,7 +1132,7 @@ def benchmark_server(spec, options, pages, environment, log_dir):
             print(f"{m.rps:,.1f} req/s", flush=True)
             # wrk counts the responses it read; up to one request per connection may still
             # have been in flight (and made its RSVP) when it stopped.
-            m.note = f"302 ×{m.statuses.get(302, 0):,}; RSVPs made {made:,} / {m.requests:,} posts"
+            m.note = f"302; RSVPs made {made:,} for {m.requests:,} posts"
             if m.exhausted:
                 m.problems.append(f"ran out of form keys {m.exhausted:,} times")
             if not m.requests <= made <= m.requests + options.connections:
@@ -1008,9 +1141,10 @@ def benchmark_server(spec, options, pages, environment, log_dir):
 
         # Again at the end, so a machine that got busier (or quieter) shows in the spread.
         measure("healthz", paths["healthz"], lua_get()).label = "/healthz (again, last)"
+        others = cpu.others()
     finally:
         server.stop()
-    return command, results
+    return command, results, others
 
 
 def flush_redis(options):
@@ -1019,7 +1153,7 @@ def flush_redis(options):
     redis.Redis.from_url(f"{options.redis}/{options.redis_db}").flushdb()
 
 
-def report(spec, command, results, options, seeded):
+def report(spec, command, results, options, seeded, others=None):
     """The table, with what it ran on, as (text for the terminal, markdown)."""
     healthz = [m.rps for m in results if m.key == "healthz"]
     healthz_rps = sum(healthz) / len(healthz) if healthz else 0.0
@@ -1045,13 +1179,23 @@ def report(spec, command, results, options, seeded):
             + ", ".join(f"{rps:,.0f}" for rps in healthz)
             + " req/s); ratios use their mean"
         )
+    if len(healthz) > 1 and max(healthz) > 1.25 * min(healthz):
+        facts.append(
+            "WARNING: /healthz changed by more than a quarter between the first and the last "
+            "measurement: the machine's load changed during the run, so the ratios are rough"
+        )
+    if others is not None:
+        facts.append(
+            f"Other processes used {others:.0%} of the machine's CPU time while this ran "
+            "(0% on a quiet machine)"
+        )
     text = "\n".join([*facts, "", text_table(rows)])
     markdown = "\n".join([*(f"- {fact}" for fact in facts), "", markdown_table(rows)])
     return text, markdown
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1].strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--server",
         action="append",
@@ -1165,8 +1309,8 @@ def main(argv=None):
         )
         outputs, failed = [], False
         for spec in specs:
-            command, results = benchmark_server(spec, options, pages, environment, log_dir)
-            text, markdown = report(spec, command, results, options, seeded)
+            command, results, others = benchmark_server(spec, options, pages, environment, log_dir)
+            text, markdown = report(spec, command, results, options, seeded, others)
             print("\n" + text, flush=True)
             outputs.append(markdown)
             failed = failed or any(m.problems for m in results)

@@ -28,12 +28,13 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-def measurement(key, requests, *, statuses=None, errors=None, expected_status=200):
+def measurement(key, requests, *, statuses=None, errors=None, size=2048, **expected):
     return bench.measurement_from(
         key,
         {
             "requests": requests,
             "duration_us": 10_000_000,
+            "bytes": requests * size,
             "errors": {
                 "connect": 0,
                 "read": 0,
@@ -43,9 +44,9 @@ def measurement(key, requests, *, statuses=None, errors=None, expected_status=20
                 **(errors or {}),
             },
             "latency_us": {"p50": 3_100, "p90": 9_000, "p99": 17_250, "max": 40_000},
-            "statuses": statuses or {str(expected_status): requests},
+            "statuses": statuses or {},
         },
-        expected_status=expected_status,
+        **expected,
     )
 
 
@@ -62,9 +63,9 @@ def test_table_gives_ratios_to_healthz_targets_and_verdicts():
     assert table.splitlines() == [
         "| path | req/s | p50 | p99 | ratio to /healthz | target | result | checks |",
         "|---|---:|---:|---:|---:|---|---|---|",
-        "| /healthz | 5,000 | 3.1 ms | 17 ms | 1 | — | — | 200 ×50,000 |",
-        "| listing /en/meetings/ | 1,600 | 3.1 ms | 17 ms | 0.320 | ≥ 0.30 | pass | 200 ×16,000 |",
-        "| all-meetings feed (200) | 10.0 | 3.1 ms | 17 ms | 0.002 | ≥ 0.30 | FAIL: below target | 200 ×100 |",
+        "| /healthz | 5,000 | 3.1 ms | 17 ms | 1 | — | — | 200, 2.0 KiB each |",
+        "| listing /en/meetings/ | 1,600 | 3.1 ms | 17 ms | 0.320 | ≥ 0.30 | pass | 200, 2.0 KiB each |",
+        "| all-meetings feed (200) | 10.0 | 3.1 ms | 17 ms | 0.002 | ≥ 0.30 | FAIL: below target | 200, 2.0 KiB each |",
         "| same feed, If-None-Match (304) | 4,000 | 3.1 ms | 17 ms | 0.800 | ≥ 0.60 "
         "| FAIL: unexpected statuses 200 ×10 | 200 ×10, 304 ×39,990 |",
     ]
@@ -74,6 +75,15 @@ def test_wrk_errors_fail_a_path_that_reaches_its_target():
     listing = measurement("listing", 20_000, errors={"timeout": 3, "status": 2})
 
     assert bench.verdict(listing, healthz_rps=1000) == "FAIL: wrk errors status 2, timeout 3"
+
+
+def test_responses_much_smaller_than_the_probe_fail_the_path():
+    """A redirect or a short error page instead of the listing, which wrk counts as fine."""
+    listing = measurement("listing", 20_000, size=300, expected_bytes=24_000)
+
+    assert bench.verdict(listing, healthz_rps=1000) == (
+        "FAIL: responses of 300 bytes, not about 24,000"
+    )
 
 
 def test_wrk_result_line_is_read_from_the_output():
@@ -211,7 +221,7 @@ def test_rsvp_post_script_sends_every_key_once(tmp_path):
         server.server_close()
 
     sent = FormRecorder.received
-    assert result["statuses"] == {"302": result["requests"]} and result["exhausted"] == 0
+    assert result["errors"]["status"] == 0 and result["exhausted"] == 0
     assert len(sent) >= result["requests"] > 0
     assert len(set(sent)) == len(sent)
     assert set(sent) <= set(keys)

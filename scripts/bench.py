@@ -530,6 +530,7 @@ class Measurement:
     statuses: dict
     errors: dict
     bytes: int = 0
+    server_cpu_s: float | None = None
     exhausted: int = 0
     expected_status: int = 200
     expected_bytes: int | None = None
@@ -539,6 +540,14 @@ class Measurement:
     @property
     def rps(self):
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_request(self):
+        """The server's CPU time per answered request: steadier than req/s when other
+        programs compete for the CPU, so the better figure for comparing servers."""
+        if self.server_cpu_s is None or not self.requests:
+            return None
+        return self.server_cpu_s * 1000 / self.requests
 
     @property
     def bytes_per_response(self):
@@ -602,6 +611,7 @@ def measurement_from(key, result, *, expected_status=200, expected_bytes=None):
         statuses=statuses,
         errors=errors,
         bytes=result.get("bytes", 0),
+        server_cpu_s=result.get("server_cpu_s"),
         exhausted=result.get("exhausted", 0),
         expected_status=expected_status,
         expected_bytes=expected_bytes,
@@ -642,7 +652,19 @@ def verdict(measurement, healthz_rps):
 
 
 def table_rows(measurements, healthz_rps):
-    rows = [["path", "req/s", "p50", "p99", "ratio to /healthz", "target", "result", "checks"]]
+    rows = [
+        [
+            "path",
+            "req/s",
+            "p50",
+            "p99",
+            "server CPU/req",
+            "ratio to /healthz",
+            "target",
+            "result",
+            "checks",
+        ]
+    ]
     for m in measurements:
         target = PATHS[m.key][1]
         rows.append(
@@ -651,6 +673,7 @@ def table_rows(measurements, healthz_rps):
                 f"{m.rps:,.1f}" if m.rps < 100 else f"{m.rps:,.0f}",
                 format_ms(m.p50_ms),
                 format_ms(m.p99_ms),
+                format_ms(m.cpu_ms_per_request) if m.cpu_ms_per_request is not None else "—",
                 f"{ratio_to(m, healthz_rps):.3f}" if m.key != "healthz" else "1",
                 f"≥ {target:.2f}" if target is not None else "—",
                 verdict(m, healthz_rps)
@@ -667,10 +690,12 @@ def format_ms(ms):
         return f"{ms / 1000:.2f} s"
     if ms >= 10:
         return f"{ms:.0f} ms"
-    return f"{ms:.1f} ms"
+    if ms >= 1:
+        return f"{ms:.1f} ms"
+    return f"{ms:.2f} ms"
 
 
-NUMERIC_COLUMNS = {1, 2, 3, 4}
+NUMERIC_COLUMNS = {1, 2, 3, 4, 5}
 
 
 def markdown_table(rows):
@@ -919,6 +944,19 @@ def settle(url, result, options):
         time.sleep(0.05)
 
 
+def session_cpu_seconds(session):
+    """CPU time used so far by the processes of a session (the server and its workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            values = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(values[3]) == session:  # field 6: the session id
+            ticks += sum(int(v) for v in values[11:15])  # utime, stime and their children's
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class CpuShare:
     """The share of the machine's CPU time that processes other than ours used since it was
     made: how noisy the measurement was. Ours are this script, wrk, the server's process group
@@ -962,17 +1000,10 @@ class CpuShare:
         jiffies = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         total = sum(jiffies[:8])  # guest time is already counted in user
         busy = total - jiffies[3] - jiffies[4]  # idle, iowait
-        ours = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                session, ticks = self._ticks(stat.read_text())
-            except (OSError, ValueError, IndexError):
-                continue
-            if session == self.session:
-                ours += ticks
         mine = os.times()  # this script and the children it has waited for: wrk
         seconds = mine.user + mine.system + mine.children_user + mine.children_system
-        return total, busy, ours + round(seconds * os.sysconf("SC_CLK_TCK"))
+        seconds += session_cpu_seconds(self.session)
+        return total, busy, round(seconds * os.sysconf("SC_CLK_TCK"))
 
     def others(self):
         if self.start is None:
@@ -1041,7 +1072,9 @@ def benchmark_server(spec, options, pages, environment, log_dir):
             print(f"   {PATHS[key][0]} …", end=" ", flush=True)
             if options.warmup:
                 settle(url, run_wrk(url + path, script, duration=options.warmup, **wrk), options)
+            cpu_before = session_cpu_seconds(server.process.pid)
             result = run_wrk(url + path, script, duration=options.duration, **wrk)
+            result["server_cpu_s"] = session_cpu_seconds(server.process.pid) - cpu_before
             settle(url, result, options)
             measurement = measurement_from(
                 key,
@@ -1123,7 +1156,9 @@ def benchmark_server(spec, options, pages, environment, log_dir):
                 close_old_connections()
                 before = Rsvp.objects.filter(meeting=meeting).count()
                 print(f"   {PATHS['rsvp'][0]} …", end=" ", flush=True)
+                cpu_before = session_cpu_seconds(server.process.pid)
                 result = run_wrk(url + page + "rsvp/", measured, duration=options.duration, **wrk)
+                result["server_cpu_s"] = session_cpu_seconds(server.process.pid) - cpu_before
                 settle(url, result, options)
                 made = Rsvp.objects.filter(meeting=meeting).count() - before
             finally:

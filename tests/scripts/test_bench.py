@@ -28,11 +28,12 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-def measurement(key, requests, *, statuses=None, errors=None, size=2048, **expected):
+def measurement(key, requests, *, statuses=None, errors=None, size=2048, cpu=None, **expected):
     return bench.measurement_from(
         key,
         {
             "requests": requests,
+            "server_cpu_s": cpu,
             "duration_us": 10_000_000,
             "bytes": requests * size,
             "errors": {
@@ -52,8 +53,8 @@ def measurement(key, requests, *, statuses=None, errors=None, size=2048, **expec
 
 def test_table_gives_ratios_to_healthz_targets_and_verdicts():
     results = [
-        measurement("healthz", 50_000),
-        measurement("listing", 16_000),
+        measurement("healthz", 50_000, cpu=12.5),
+        measurement("listing", 16_000, cpu=24.0),
         measurement("feed", 100),
         measurement("feed-304", 40_000, statuses={"304": 39_990, "200": 10}, expected_status=304),
     ]
@@ -61,12 +62,14 @@ def test_table_gives_ratios_to_healthz_targets_and_verdicts():
     table = bench.markdown_table(bench.table_rows(results, healthz_rps=5000))
 
     assert table.splitlines() == [
-        "| path | req/s | p50 | p99 | ratio to /healthz | target | result | checks |",
-        "|---|---:|---:|---:|---:|---|---|---|",
-        "| /healthz | 5,000 | 3.1 ms | 17 ms | 1 | — | — | 200, 2.0 KiB each |",
-        "| listing /en/meetings/ | 1,600 | 3.1 ms | 17 ms | 0.320 | ≥ 0.30 | pass | 200, 2.0 KiB each |",
-        "| all-meetings feed (200) | 10.0 | 3.1 ms | 17 ms | 0.002 | ≥ 0.30 | FAIL: below target | 200, 2.0 KiB each |",
-        "| same feed, If-None-Match (304) | 4,000 | 3.1 ms | 17 ms | 0.800 | ≥ 0.60 "
+        "| path | req/s | p50 | p99 | server CPU/req | ratio to /healthz | target | result | checks |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|",
+        "| /healthz | 5,000 | 3.1 ms | 17 ms | 0.25 ms | 1 | — | — | 200, 2.0 KiB each |",
+        "| listing /en/meetings/ | 1,600 | 3.1 ms | 17 ms | 1.5 ms | 0.320 | ≥ 0.30 | pass "
+        "| 200, 2.0 KiB each |",
+        "| all-meetings feed (200) | 10.0 | 3.1 ms | 17 ms | — | 0.002 | ≥ 0.30 "
+        "| FAIL: below target | 200, 2.0 KiB each |",
+        "| same feed, If-None-Match (304) | 4,000 | 3.1 ms | 17 ms | — | 0.800 | ≥ 0.60 "
         "| FAIL: unexpected statuses 200 ×10 | 200 ×10, 304 ×39,990 |",
     ]
 

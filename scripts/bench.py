@@ -1284,8 +1284,12 @@ def main(argv=None):
     def interrupted(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    for signum in (
+        signal.SIGINT,
+        signal.SIGTERM,
+        signal.SIGHUP,
+    ):  # SIGINT too when inherited ignored
+        signal.signal(signum, interrupted)
 
     name = f"outreach_bench_{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}_{os.getpid()}"
     environment = {
@@ -1356,6 +1360,8 @@ def main(argv=None):
         print("\nInterrupted.", file=sys.stderr)
         return 130
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a second Ctrl-C waits
+            signal.signal(signum, signal.SIG_IGN)
         if created:
             try:
                 from django.db import connections

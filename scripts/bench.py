@@ -405,6 +405,25 @@ def make_form_keys(meeting, count):
     return [make_form_token(meeting) for _ in range(count)]
 
 
+def submission_keys(form_keys):
+    """The one-time keys inside signed form keys: an RSVP made from a form keeps its key."""
+    try:
+        from meetings.tokens import read_form_token
+    except ImportError:  # before the tokens module existed they lived in forms.py
+        from meetings.forms import read_form_token
+    return [read_form_token(value)[0] for value in form_keys]
+
+
+def rsvps_made(keys):
+    """How many RSVPs carry one of these submission keys."""
+    from meetings.models import Rsvp
+
+    return sum(
+        Rsvp.objects.filter(submission_key__in=keys[start : start + 5000]).count()
+        for start in range(0, len(keys), 5000)
+    )
+
+
 def write_key_files(keys, directory, threads):
     """Split the keys over one file per wrk thread (URL-encoded, one a line), so no two
     threads ever send the same key. Returns the file paths."""
@@ -1040,7 +1059,7 @@ def benchmark_server(spec, options, pages, environment, log_dir):
     """Serve with one server command and measure every chosen path; returns (command, results)."""
     from django.db import close_old_connections
 
-    from meetings.models import Meeting, Rsvp
+    from meetings.models import Meeting
 
     port = free_port()
     url = f"http://{HOST}:{port}"
@@ -1128,7 +1147,7 @@ def benchmark_server(spec, options, pages, environment, log_dir):
                     keys_dir.mkdir()
                     keys = make_form_keys(meeting, int(rate * seconds) + 1000)
                     write_key_files(keys, keys_dir, options.wrk_threads)
-                    return lua_rsvp_post(
+                    return keys, lua_rsvp_post(
                         path=page + "rsvp/",
                         keys_dir=keys_dir,
                         fields={
@@ -1146,21 +1165,28 @@ def benchmark_server(spec, options, pages, environment, log_dir):
                         },
                     )
 
-                warm = script("warm", options.warmup) if options.warmup else None
-                measured = script("measured", options.duration)
+                warm = script("warm", options.warmup)[1] if options.warmup else None
+                keys, measured = script("measured", options.duration)
+                # Only RSVPs made with the measured run's keys count: not the warm-up's.
+                measured_keys = submission_keys(keys)
                 if warm:
                     warm_result = run_wrk(
                         url + page + "rsvp/", warm, duration=options.warmup, **wrk
                     )
                     settle(url, warm_result, options)
                 close_old_connections()
-                before = Rsvp.objects.filter(meeting=meeting).count()
                 print(f"   {PATHS['rsvp'][0]} …", end=" ", flush=True)
                 cpu_before = session_cpu_seconds(server.process.pid)
                 result = run_wrk(url + page + "rsvp/", measured, duration=options.duration, **wrk)
                 result["server_cpu_s"] = session_cpu_seconds(server.process.pid) - cpu_before
                 settle(url, result, options)
-                made = Rsvp.objects.filter(meeting=meeting).count() - before
+                made, deadline = -1, time.monotonic() + 60
+                while time.monotonic() < deadline:  # until the last POSTs have landed
+                    now_made = rsvps_made(measured_keys)
+                    if now_made == made:
+                        break
+                    made = now_made
+                    time.sleep(1)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
             m = measurement_from("rsvp", result, expected_status=302)

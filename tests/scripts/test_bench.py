@@ -15,7 +15,7 @@ import pytest
 from django.db.models import Count, F, Q, Sum
 
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
-from tests.factories import MeetingFactory
+from tests.factories import MeetingFactory, RsvpFactory
 
 try:
     from meetings.tokens import read_form_token
@@ -107,6 +107,17 @@ def test_form_key_pool_gives_each_wrk_thread_its_own_valid_keys(tmp_path):
     tokens = [read_form_token(line) for lines in per_file for line in lines]
     assert {token[1] for token in tokens} == {meeting.pk}
     assert len({token[0] for token in tokens}) == 9
+
+
+@pytest.mark.django_db
+def test_rsvps_made_counts_only_those_of_the_given_form_keys():
+    meeting = MeetingFactory()
+    measured, warm_up = bench.make_form_keys(meeting, 3), bench.make_form_keys(meeting, 1)
+    RsvpFactory(meeting=meeting, submission_key=bench.submission_keys(measured)[1])
+    RsvpFactory(meeting=meeting, submission_key=bench.submission_keys(warm_up)[0])
+    RsvpFactory(meeting=meeting)
+
+    assert bench.rsvps_made(bench.submission_keys(measured)) == 1
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-e2e setup install env messages migrate demo lint format typecheck lock check ci clean npm-deps chromium
+.PHONY: run test test-e2e setup install env messages migrate demo lint format typecheck lock check ci clean npm-deps chromium bench
 
 # `make run PORT=8001` serves on another port; the links it prints and emails follow it.
 # The mail worker runs beside the web server and stops with it (Ctrl-C stops both).
@@ -103,6 +103,14 @@ check: install env ## Migrations up to date, and the deploy checks with producti
 	ALLOWED_HOSTS=outreach.example.org SITE_URL=https://outreach.example.org \
 	CACHE_URL=redis://127.0.0.1:6379/0 EMAIL_URL=smtp://127.0.0.1:25 \
 	$(MANAGE) check --deploy --fail-level WARNING
+
+# Issue 12's benchmark: a throwaway PostgreSQL database with 1,000 meetings and 100,000 RSVPs,
+# the production settings and server command, wrk on each path. Options: make bench BENCH_ARGS="--help".
+bench: install messages ## Measure req/s, p50, p99 and the ratio to /healthz of each path (needs PostgreSQL, Redis)
+	@command -v wrk >/dev/null 2>&1 || if [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+	else echo "wrk not found: install it (Debian: sudo apt-get install wrk)"; exit 1; fi
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 ci: ## What CI runs: .ci/run
 	bash .ci/run

@@ -415,12 +415,14 @@ def submission_keys(form_keys):
 
 
 def rsvps_made(keys):
-    """How many RSVPs carry one of these submission keys."""
+    """How many RSVPs carry one of these submission keys (stored hashed)."""
     from meetings.models import Rsvp
+    from meetings.tokens import hash_submission_key
 
+    hashes = [hash_submission_key(key) for key in keys]
     return sum(
-        Rsvp.objects.filter(submission_key__in=keys[start : start + 5000]).count()
-        for start in range(0, len(keys), 5000)
+        Rsvp.objects.filter(submission_key_hash__in=hashes[start : start + 5000]).count()
+        for start in range(0, len(hashes), 5000)
     )
 
 

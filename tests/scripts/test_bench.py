@@ -15,6 +15,7 @@ import pytest
 from django.db.models import Count, F, Q, Sum
 
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+from meetings.tokens import hash_submission_key
 from tests.factories import MeetingFactory, RsvpFactory
 
 try:
@@ -113,8 +114,12 @@ def test_form_key_pool_gives_each_wrk_thread_its_own_valid_keys(tmp_path):
 def test_rsvps_made_counts_only_those_of_the_given_form_keys():
     meeting = MeetingFactory()
     measured, warm_up = bench.make_form_keys(meeting, 3), bench.make_form_keys(meeting, 1)
-    RsvpFactory(meeting=meeting, submission_key=bench.submission_keys(measured)[1])
-    RsvpFactory(meeting=meeting, submission_key=bench.submission_keys(warm_up)[0])
+    RsvpFactory(
+        meeting=meeting, submission_key_hash=hash_submission_key(bench.submission_keys(measured)[1])
+    )
+    RsvpFactory(
+        meeting=meeting, submission_key_hash=hash_submission_key(bench.submission_keys(warm_up)[0])
+    )
     RsvpFactory(meeting=meeting)
 
     assert bench.rsvps_made(bench.submission_keys(measured)) == 1

@@ -10,9 +10,10 @@ INSTALLED := $(VENV)/.installed
 # `make run PORT=8001` serves on another port; the links it prints and emails follow it.
 # The mail worker runs beside the web server and stops with it (Ctrl-C stops both).
 PORT ?= 8000
-run: setup demo ## Set everything up and serve http://127.0.0.1:$(PORT) on SQLite, with the mail worker
+run: setup demo ## Set everything up and serve http://127.0.0.1:$(PORT) on SQLite, with the mail worker and reminders
 	SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) db_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	( while sleep 300; do SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) send_reminders; done ) & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Branch coverage of meetings/ and outreach/; the run fails below the floor in [tool.coverage.report].

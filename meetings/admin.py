@@ -269,7 +269,13 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
         (
             _("RSVPs"),
             {
-                "fields": ["who_is_coming", "rsvp_enabled", "capacity", "rsvp_closes_at"],
+                "fields": [
+                    "who_is_coming",
+                    "rsvp_enabled",
+                    "capacity",
+                    "rsvp_closes_at",
+                    "send_reminder",
+                ],
                 "description": _(
                     "Raising the capacity confirms waitlisted parties that now fit, and emails them. "
                     "Changing the time or venue, or cancelling, emails everyone who RSVPed with an email."

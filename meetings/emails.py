@@ -70,6 +70,17 @@ def meeting_changed(rsvps: Iterable["Rsvp"], *, changes: Iterable[str]) -> None:
     _queue(Kind.MEETING_CHANGED, rsvps, changes=sorted(changes))
 
 
+def rsvp_reminder(rsvp: "Rsvp", *, token: str) -> None:
+    """A reminder before the meeting: when and where, the way there, a private link (a new
+    one, `token`, made for this email) and a one-click way to say "I can't come"."""
+    _queue(Kind.RSVP_REMINDER, [rsvp], token=token)
+
+
+def feedback_request(rsvp: "Rsvp", *, token: str) -> None:
+    """After the meeting: three optional anonymous questions, behind a new private link."""
+    _queue(Kind.FEEDBACK_REQUEST, [rsvp], token=token)
+
+
 def sender_address() -> str:
     """DEFAULT_FROM_EMAIL's address under the site's name in the active language."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
@@ -117,6 +128,9 @@ def _render(kind, rsvp, *, token=None, **extra):
             "meeting": meeting,
             "meeting_url": settings.SITE_URL + meeting.get_absolute_url(),
             "manage_url": manage_url(token) if token else "",
+            # The private page with the cancel button in view: opening it changes nothing.
+            "cant_come_url": f"{manage_url(token)}?cant-come=1#cancel" if token else "",
+            "feedback_url": f"{manage_url(token)}#feedback" if token else "",
             "waitlist_place": rsvp.waitlist_place,
             "SITE_URL": settings.SITE_URL,
             **extra,

@@ -346,6 +346,14 @@ class Meeting(CalendarStateMixin, models.Model):
         blank=True,
         help_text=_("Seats available for RSVPs. Leave empty for no limit."),
     )
+    send_reminder = models.BooleanField(
+        _("send a reminder"),
+        default=True,
+        help_text=_(
+            "Email everyone with an RSVP and an email a reminder before the meeting "
+            "(REMINDER_HOURS_BEFORE, 24 hours by default), with a link to cancel."
+        ),
+    )
     rsvp_enabled = models.BooleanField(
         _("takes RSVPs"), default=True, help_text=_("Untick for drop-in meetings.")
     )
@@ -544,8 +552,10 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         """
         if not is_well_formed(token):
             return self.none()
+        hashed = hash_token(token)
         return self.filter(
-            token_hash=hash_token(token), personal_data_erased_at__isnull=True
+            Q(token_hash=hashed) | Q(reminder_token_hash=hashed),
+            personal_data_erased_at__isnull=True,
         ).select_related("meeting__venue")
 
     def with_shared_email(self):
@@ -656,6 +666,24 @@ class Rsvp(models.Model):
         ),
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    reminder_token_hash = models.CharField(
+        _("reminder link hash"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "SHA-256 of the private link in the latest reminder or follow-up email: a second "
+            "link to the same RSVP, made for that email (the first one cannot be rebuilt)."
+        ),
+    )
+    reminded_at = models.DateTimeField(
+        _("reminder queued at"), null=True, blank=True, editable=False
+    )
+    feedback_asked_at = models.DateTimeField(
+        _("feedback questions sent at"), null=True, blank=True, editable=False
+    )
     feedback_given = models.BooleanField(
         _("feedback given"),
         default=False,
@@ -812,6 +840,8 @@ class OutgoingEmail(models.Model):
         RSVP_CONFIRMATION = "rsvp_confirmation", _("RSVP confirmation")
         RSVP_PROMOTED = "rsvp_promoted", _("Seat from the waitlist")
         MEETING_CHANGED = "meeting_changed", _("Meeting changed")
+        RSVP_REMINDER = "rsvp_reminder", _("Reminder before the meeting")
+        FEEDBACK_REQUEST = "feedback_request", _("Questions after the meeting")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -476,3 +476,57 @@ def give_feedback(
         Rsvp.objects.filter(pk=locked.pk).update(feedback_given=True)
     rsvp.feedback_given = True
     return answer
+
+
+def send_reminders(*, now: dt.datetime | None = None) -> int:
+    """Queue the reminder of every RSVP with an email to a meeting starting within
+    REMINDER_HOURS_BEFORE hours (confirmed parties, and waitlisted ones with their place).
+
+    Each RSVP is claimed with one conditional UPDATE, in the transaction that queues its
+    email: two runs at once, or one after another, remind each party exactly once. The link
+    in the reminder is a new private link made for it (the first one cannot be rebuilt).
+    Returns how many reminders were queued.
+    """
+    now = now or timezone.now()
+    due = Rsvp.objects.filter(
+        meeting__status=Meeting.Status.PUBLISHED,
+        meeting__send_reminder=True,
+        meeting__starts_at__gt=now,
+        meeting__starts_at__lte=now + dt.timedelta(hours=settings.REMINDER_HOURS_BEFORE),
+        status__in=[Rsvp.Status.CONFIRMED, Rsvp.Status.WAITLISTED],
+        reminded_at__isnull=True,
+        personal_data_erased_at__isnull=True,
+    ).exclude(email="")
+    return _claim_and_send(due, "reminded_at", emails.rsvp_reminder, now=now)
+
+
+def ask_for_feedback(*, now: dt.datetime | None = None) -> int:
+    """Queue, once, the follow-up with the anonymous questions to every RSVP with an email
+    of a meeting that ended FEEDBACK_REQUEST_HOURS_AFTER hours ago (within a week), unless
+    its link already answered. Returns how many were queued."""
+    now = now or timezone.now()
+    ended_before = now - dt.timedelta(hours=settings.FEEDBACK_REQUEST_HOURS_AFTER)
+    due = Rsvp.objects.filter(
+        meeting__status=Meeting.Status.PUBLISHED,
+        meeting__ends_at__lte=ended_before,
+        meeting__ends_at__gt=ended_before - dt.timedelta(days=7),
+        status=Rsvp.Status.CONFIRMED,
+        feedback_asked_at__isnull=True,
+        feedback_given=False,
+        personal_data_erased_at__isnull=True,
+    ).exclude(email="")
+    return _claim_and_send(due, "feedback_asked_at", emails.feedback_request, now=now)
+
+
+def _claim_and_send(rsvps, stamp, send, *, now):
+    sent = 0
+    for rsvp in rsvps.select_related("meeting__venue").order_by("pk"):
+        token = make_token()
+        with transaction.atomic():
+            claimed = Rsvp.objects.filter(pk=rsvp.pk, **{f"{stamp}__isnull": True}).update(
+                **{stamp: now, "reminder_token_hash": hash_token(token)}
+            )
+            if claimed:
+                send(rsvp, token=token)
+                sent += 1
+    return sent

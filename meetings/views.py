@@ -366,6 +366,9 @@ def _manage_page(request, rsvp, token, *, form=None, feedback_form=None, status=
         "token": token,
         "manage_url": private_link,
         "feedback_form": (feedback_form or FeedbackForm()) if rsvp.can_give_feedback else None,
+        # From the reminder's "I can't come any more": the cancel button first (a POST, so a
+        # mail scanner opening the link changes nothing).
+        "cant_come": "cant-come" in request.GET,
         "manage_qr": qr_svg(private_link, label=gettext("QR code of your private link")),
         "change_form": form if can_change else None,
         "can_cancel": rsvp.can_be_cancelled,

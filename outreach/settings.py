@@ -310,6 +310,12 @@ RSVP_REPLAY_SECONDS = 10 * 60
 # (manage.py purge_rsvp_personal_data); the privacy page states the same number.
 RSVP_RETENTION_DAYS = env.int("RSVP_RETENTION_DAYS", default=30)
 
+# Reminders (manage.py send_reminders, every few minutes): this many hours before a meeting,
+# everyone with an RSVP and an email gets one, with a link to cancel. After a meeting, the
+# follow-up with the anonymous questions goes out once, to meetings that ended this long ago.
+REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
+FEEDBACK_REQUEST_HOURS_AFTER = env.int("FEEDBACK_REQUEST_HOURS_AFTER", default=2)
+
 # Who residents can call: shown in the footer of every page, on the 429 page and error pages.
 DEPARTMENT_PHONE = env.str("DEPARTMENT_PHONE", default="")
 DEPARTMENT_EMAIL = env.str("DEPARTMENT_EMAIL", default="")

@@ -21,7 +21,12 @@ def snapshot():
 
 
 def local_dates():
-    return [m.local_starts_at.date() for m in Meeting.objects.order_by("starts_at")]
+    """The dates of the campaign's upcoming sessions (the past kickoff session and the
+    generated Saturday series aside)."""
+    campaign = Meeting.objects.filter(series__slug="community-sessions-with-the-chief").exclude(
+        slug="kickoff-listening-session-familia-bethel"
+    )
+    return [m.local_starts_at.date() for m in campaign.order_by("starts_at")]
 
 
 def test_load_demo_twice_changes_nothing():
@@ -59,7 +64,12 @@ def test_load_demo_as_recorded_uses_the_real_dates():
 def test_load_demo_first_session_is_at_the_church_in_spanish_with_the_chief():
     call_command("load_demo", "--as-recorded")
 
-    first = Meeting.objects.order_by("starts_at").select_related("venue").first()
+    first = (
+        Meeting.objects.exclude(slug="kickoff-listening-session-familia-bethel")
+        .order_by("starts_at")
+        .select_related("venue")
+        .first()
+    )
     assert "Familia Bethel Internacional" in first.venue.name_en
     assert first.language == "es"
     assert first.host_en == "Interim Chief of Police"
@@ -121,3 +131,49 @@ def test_load_demo_text_is_written_in_every_language(model):
     call_command("load_demo", "--as-recorded", stdout=StringIO())
 
     assert untranslated(model) == []
+
+
+def test_load_demo_has_a_past_session_with_arrivals_walk_ins_and_feedback():
+    from meetings.reports import feedback_counts, figures_by_meeting
+
+    call_command("load_demo", stdout=StringIO())
+
+    past = Meeting.objects.get(slug="kickoff-listening-session-familia-bethel")
+    figures = figures_by_meeting(Meeting.objects.filter(pk=past.pk))[past.pk]
+    assert past.is_past
+    assert (figures.expected, figures.arrived, figures.walk_ins) == (19, 19, 6)
+    assert figures.no_show_parties == 2
+    assert feedback_counts([past])[0][2] == 5
+
+
+def test_load_demo_generates_the_saturday_series_from_a_pattern():
+    call_command("load_demo", stdout=StringIO())
+
+    saturdays = Meeting.objects.filter(series__slug="saturday-office-hours-vickery-meadow")
+    assert [m.local_starts_at.weekday() for m in saturdays] == [5, 5, 5, 5]
+    assert {m.status for m in saturdays} == {Meeting.Status.PUBLISHED}
+
+
+def test_load_demo_makes_one_staff_user_per_role_on_a_development_database(settings):
+    from django.contrib.auth.models import User
+
+    settings.DEBUG = True
+    output = StringIO()
+    call_command("load_demo", stdout=output)
+
+    roles = {user.username: user.groups.get().name for user in User.objects.all()}
+    assert roles == {
+        "demo-coordinator": "Outreach coordinators",
+        "demo-volunteer": "Door volunteers",
+        "demo-viewer": "Viewers",
+    }
+    assert "demo-volunteer / " in output.getvalue()
+
+
+def test_load_demo_makes_no_staff_user_in_production(settings):
+    from django.contrib.auth.models import User
+
+    settings.DEBUG = False
+    call_command("load_demo", stdout=StringIO())
+
+    assert not User.objects.exists()

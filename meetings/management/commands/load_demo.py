@@ -6,6 +6,8 @@ Idempotent: a second run with the same options changes nothing in the database.
 """
 
 import datetime as dt
+import hashlib
+import hmac
 import uuid
 import zoneinfo
 from decimal import Decimal
@@ -15,8 +17,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from meetings.models import Meeting, MeetingSeries, Venue
-from meetings.services import RsvpOutcome, create_rsvp, save_meeting
+from meetings import scheduling
+from meetings.models import FeedbackAnswer, Meeting, MeetingSeries, Venue
+from meetings.services import (
+    RsvpOutcome,
+    add_walk_in,
+    create_rsvp,
+    publish_meeting,
+    save_meeting,
+)
 
 RECORDED_START = dt.date(2025, 2, 12)  # a Wednesday: the first session at the church
 WEDNESDAY = 2
@@ -257,6 +266,49 @@ FULL_MEETING = "pleasant-grove-small-group"
 FULL_MEETING_PARTIES = [4, 3, 2, 3, 2, 1]
 DEMO_NAMESPACE = uuid.UUID("5d7c1a52-8f0e-4a51-9d4c-6f1b2e3a4c5d")
 
+# A session that already took place, two weeks before the campaign: (party size, language,
+# came to the door) per RSVP, then anonymous feedback (felt welcome, questions answered,
+# would call the police), each 1 to 5.
+PAST_MEETING = {
+    "slug": "kickoff-listening-session-familia-bethel",
+    "title_en": "Kickoff listening session",
+    "title_es": "Sesión inicial para escuchar a la comunidad",
+    "title_vi": "Buổi lắng nghe đầu tiên",
+    "summary_en": "The first session at the church: what residents asked, and what we answered.",
+    "summary_es": "La primera sesión en la iglesia: lo que preguntaron los residentes y lo que respondimos.",
+    "summary_vi": "Buổi đầu tiên tại nhà thờ: cư dân đã hỏi gì và chúng tôi đã trả lời ra sao.",
+    "language": "es",
+    "interpretation_languages": ["en", "vi"],
+}
+PAST_PARTIES = [
+    (3, "es", True),
+    (2, "es", True),
+    (4, "es", False),
+    (1, "vi", True),
+    (2, "en", True),
+    (5, "es", True),
+    (2, "vi", False),
+]
+PAST_FEEDBACK = [(5, 4, 4), (5, 5, 5), (4, 3, 3), (5, 4, None), (3, 3, 2)]
+
+# A second series, its dates generated from a pattern (every Saturday, four times).
+OFFICE_HOURS = {
+    "slug": "saturday-office-hours-vickery-meadow",
+    "title_en": "Saturday office hours at the library",
+    "title_es": "Horario de atención los sábados en la biblioteca",
+    "title_vi": "Giờ tiếp dân thứ Bảy tại thư viện",
+    "description_en": "Drop in with a question for the neighbourhood officers. In Vietnamese.",
+    "description_es": "Pase con una pregunta para los agentes del barrio. En vietnamita.",
+    "description_vi": "Ghé qua để hỏi các cảnh sát khu vực. Bằng tiếng Việt.",
+}
+
+# Demo staff users, one per role (development databases only).
+DEMO_STAFF = [
+    ("demo-coordinator", "Outreach coordinators"),
+    ("demo-volunteer", "Door volunteers"),
+    ("demo-viewer", "Viewers"),
+]
+
 
 def coming_wednesday(today):
     """The next Wednesday after today, so every demo meeting is still ahead."""
@@ -354,8 +406,108 @@ class Command(BaseCommand):
             )
             changes += result.outcome != RsvpOutcome.ALREADY_SENT
 
+        changes += self.load_past_meeting(series, venues, first_day, tz)
+        changes += self.load_generated_series(venues, first_day)
+        self.load_staff()
+
         start_text = first_day.isoformat()
         self.stdout.write(
             f"Demo campaign starting {start_text}: {len(MEETINGS)} meetings at "
             f"{len(VENUES)} venues; {changes} rows created or updated."
         )
+
+    def load_past_meeting(self, series, venues, first_day, tz):
+        """A session two weeks back, as staff would have run it: RSVPs, check-ins at the door,
+        walk-ins and anonymous feedback, so "How it went" has something to show."""
+        day = first_day - dt.timedelta(days=14)
+        meeting, changed = sync(
+            Meeting,
+            {"slug": PAST_MEETING["slug"]},
+            {
+                **{key: value for key, value in PAST_MEETING.items() if key != "slug"},
+                **HOST,
+                "series": series,
+                "venue": venues["familia-bethel-internacional"],
+                "starts_at": dt.datetime.combine(day, dt.time(18, 30), tz),
+                "ends_at": dt.datetime.combine(day, dt.time(20, 0), tz),
+                "status": Meeting.Status.PUBLISHED,
+                "capacity": 60,
+            },
+            save=lambda meeting: save_meeting(meeting=meeting),
+        )
+        if meeting.rsvps.exists():  # already loaded: nothing to add
+            return changed
+        for number, (size, language, arrived) in enumerate(PAST_PARTIES, start=1):
+            rsvp = create_rsvp(
+                meeting=meeting,
+                party_size=size,
+                language=language,
+                needs_interpretation="en" if language == "vi" else "",
+                submission_key=uuid.uuid5(DEMO_NAMESPACE, f"past:{number}"),
+                staff=True,
+            ).rsvp
+            if arrived:
+                rsvp.check_in()
+        for size, language in [(3, "es"), (2, "es"), (1, "vi")]:
+            add_walk_in(meeting=meeting, party_size=size, language=language)
+        for welcome, answered, would_call in PAST_FEEDBACK:
+            FeedbackAnswer.objects.create(
+                meeting=meeting,
+                felt_welcome=welcome,
+                questions_answered=answered,
+                would_call_police=would_call,
+            )
+        return True
+
+    def load_generated_series(self, venues, first_day):
+        """A second series whose dates a coordinator generated from a pattern (Saturdays)."""
+        series, changed = sync(
+            MeetingSeries,
+            {"slug": OFFICE_HOURS["slug"]},
+            {key: value for key, value in OFFICE_HOURS.items() if key != "slug"},
+        )
+        if series.meetings.exists():
+            return changed
+        venue = venues["sample-vickery-meadow-library"]
+        days = scheduling.pattern_dates(
+            start=first_day + dt.timedelta(days=1), weekdays={5}, every_weeks=1, count=4
+        )
+        planned = scheduling.plan(
+            venue=venue, days=days, start_time=dt.time(11, 0), end_time=dt.time(12, 0)
+        )
+        meetings = scheduling.generate_meetings(
+            series=series,
+            planned=planned,
+            venue=venue,
+            language="vi",
+            interpretation_languages=["en", "es"],
+            capacity=30,
+        )
+        for meeting in meetings:
+            for code, _name in settings.LANGUAGES:
+                setattr(meeting, f"summary_{code}", OFFICE_HOURS[f"description_{code}"])
+            meeting.save()
+            publish_meeting(meeting=meeting)
+        return True
+
+    def load_staff(self):
+        """One demo user per staff role, on a development database only (DEBUG on), with a
+        password derived from the development SECRET_KEY and printed here."""
+        if not settings.DEBUG:
+            return
+        from django.contrib.auth.models import Group, User
+
+        lines = []
+        for username, role in DEMO_STAFF:
+            password = hmac.new(
+                settings.SECRET_KEY.encode(), username.encode(), hashlib.sha256
+            ).hexdigest()[:16]
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(username, is_staff=True, password=password)
+            elif not user.check_password(password):
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=role))
+            lines.append(f"  {username} / {password}  ({role})")
+        self.stdout.write("Demo staff at /admin/ (development database only):\n" + "\n".join(lines))

@@ -54,3 +54,40 @@ def staff_user(app, username="staff", password="e2e-staff-password-9431"):  # no
     )
     app.manage("shell", "-c", code)
     return username, password
+
+
+def series(app, *, tag):
+    """A series with its title in the three languages; returns its slug and titles."""
+    slug = f"e2e-series-{tag}"
+    title = {"en": f"Sessions {tag}", "es": f"Sesiones {tag}", "vi": f"Buổi họp {tag}"}
+    code = (
+        "from meetings.models import MeetingSeries\n"
+        f"MeetingSeries.objects.get_or_create(slug={slug!r}, defaults=dict("
+        f"title_en={title['en']!r}, title_es={title['es']!r}, title_vi={title['vi']!r}))\n"
+    )
+    app.manage("shell", "-c", code)
+    return slug, title
+
+
+def role_user(app, role, username):
+    """A staff member (not a superuser) in one of the roles the migration creates."""
+    password = f"e2e-{username}-password-5817"
+    code = (
+        "from django.contrib.auth.models import Group, User\n"
+        f"user, created = User.objects.get_or_create(username={username!r}, defaults=dict(is_staff=True))\n"
+        f"user.set_password({password!r}); user.save()\n"
+        f"user.groups.add(Group.objects.get(name={role!r}))\n"
+    )
+    app.manage("shell", "-c", code)
+    return username, password
+
+
+def rsvp(app, slug, *, first_name, email=""):
+    """An RSVP to the meeting `slug`, made through the service (as a phone-in would be)."""
+    code = (
+        "from meetings.models import Meeting\n"
+        "from meetings.services import create_rsvp\n"
+        f"create_rsvp(meeting=Meeting.objects.get(slug={slug!r}), party_size=2, language='es', "
+        f"first_name={first_name!r}, email={email!r}, staff=True)\n"
+    )
+    app.manage("shell", "-c", code)

@@ -18,6 +18,7 @@ if this module were not here, and a warning is logged. A page never fails becaus
 
 import hashlib
 import logging
+import secrets
 import time
 
 from django.conf import settings
@@ -37,14 +38,15 @@ def _warn(error):
 def data_versions():
     """(data version, time of the last seat change) or None when the cache is down.
 
-    A missing version (a new or emptied cache) starts from the clock in milliseconds, so a
-    version once used is never used again for other data.
+    A missing version (a new or emptied cache) starts from a random 62-bit number, so a
+    version once used is not used again for other data (entries of the old one may still
+    be in the cache).
     """
     try:
         values = cache.get_many([VERSION_KEY, SEATS_CHANGED_KEY])
         version = values.get(VERSION_KEY)
         if version is None:
-            cache.add(VERSION_KEY, time.time_ns() // 1_000_000, timeout=None)
+            cache.add(VERSION_KEY, secrets.randbits(62), timeout=None)
             version = cache.get(VERSION_KEY)
             if version is None:
                 return None
@@ -59,7 +61,7 @@ def _bump_version():
         try:
             cache.incr(VERSION_KEY)
         except ValueError:  # missing: any new value will do (see data_versions)
-            cache.add(VERSION_KEY, time.time_ns() // 1_000_000, timeout=None)
+            cache.add(VERSION_KEY, secrets.randbits(62), timeout=None)
     except Exception as error:  # noqa: BLE001
         _warn(error)
 
@@ -113,7 +115,7 @@ def get_entry(kind, parts, *, shows_seats=True):
     built_at = entry["built_at"]
     if (
         shows_seats
-        and seats_changed_at > built_at
+        and seats_changed_at >= built_at  # the same instant counts as after
         and time.time() - built_at >= settings.SEATS_FRESH_SECONDS
     ):
         return key, None

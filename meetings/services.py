@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -115,18 +116,16 @@ def create_rsvp(
     }
     with transaction.atomic():
         meeting = _lock(meeting.pk)
-        if submission_key is not None:
-            earlier = Rsvp.objects.filter(submission_key=submission_key).first()
-            if earlier is not None:
-                token = token_for_submission(submission_key)
-                shown = token if earlier.token_hash == hash_token(token) else None
-                return RsvpResult(earlier, shown, RsvpOutcome.ALREADY_SENT)
+        counted = _count_under_lock(meeting, submission_key=submission_key, email=email)
+        if counted["earlier"] is not None:
+            earlier = Rsvp.objects.get(pk=counted["earlier"])
+            token = token_for_submission(submission_key)
+            shown = token if earlier.token_hash == hash_token(token) else None
+            return RsvpResult(earlier, shown, RsvpOutcome.ALREADY_SENT)
         check_open(meeting, staff=staff)
 
-        existing = None
-        if email:
-            existing = Rsvp.objects.filter(meeting=meeting, email__iexact=email).first()
-        if existing is not None:
+        if counted["existing"] is not None:
+            existing = Rsvp.objects.get(pk=counted["existing"])
             # Whoever typed this address may not be its owner: the new link goes only to the
             # address, never on the page, and the old link stops working.
             token = make_token()
@@ -142,7 +141,8 @@ def create_rsvp(
             return RsvpResult(existing, None, RsvpOutcome.UPDATED)
 
         token = make_token() if submission_key is None else token_for_submission(submission_key)
-        fits = _fits(meeting, party_size)
+        free = _free_seats(meeting, confirmed=counted["confirmed_seats"])
+        fits = free is None or party_size <= free
         rsvp = Rsvp.objects.create(
             meeting=meeting,
             email=email,
@@ -338,16 +338,37 @@ def _confirmed_seats(meeting) -> int:
     )
 
 
-def _free_seats(meeting) -> int | None:
-    """Seats not yet confirmed (never below 0), or None for a meeting without a limit."""
+def _count_under_lock(meeting, *, submission_key, email) -> dict:
+    """What a new RSVP needs to know, in one statement after the lock (see above):
+    `confirmed_seats`, and the ids of the RSVP this form made before (`earlier`) and of
+    this meeting's RSVP with this email (`existing`), each None when there is none."""
+    rsvps = Rsvp.objects.order_by().values("pk")
+    lookups = {}
+    if submission_key is not None:
+        lookups["earlier"] = Subquery(rsvps.filter(submission_key=submission_key)[:1])
+    if email:
+        lookups["existing"] = Subquery(
+            rsvps.filter(meeting=OuterRef("pk"), email__iexact=email)[:1]
+        )
+    counted = (
+        Meeting.objects.with_seat_counts()
+        .annotate(**lookups)
+        .values("confirmed_seats", *lookups)
+        .get(pk=meeting.pk)
+    )
+    return {"earlier": None, "existing": None, **counted}
+
+
+def _free_seats(meeting, *, confirmed=None) -> int | None:
+    """Seats not yet confirmed (never below 0), or None for a meeting without a limit.
+
+    `confirmed`: the seats already counted under the lock, if they were.
+    """
     if meeting.capacity is None:
         return None
-    return max(meeting.capacity - _confirmed_seats(meeting), 0)
-
-
-def _fits(meeting, party_size) -> bool:
-    free = _free_seats(meeting)
-    return free is None or party_size <= free
+    if confirmed is None:
+        confirmed = _confirmed_seats(meeting)
+    return max(meeting.capacity - confirmed, 0)
 
 
 def _apply_changes(meeting, rsvp, details):

@@ -381,7 +381,9 @@ def rsvp_create(request, slug):
         return redirect("meetings:meeting-detail", slug=slug)
     if is_rate_limited(request):
         return too_many_requests(request)
-    meeting = get_object_or_404(Meeting.objects.for_listing().visible_to(request.user), slug=slug)
+    # No seat counts here: the service counts them under the lock; a page sent back with
+    # errors counts them when it shows them.
+    meeting = get_object_or_404(Meeting.objects.visible_to(request.user), slug=slug)
     try:
         check_open(meeting)
     except RsvpError as error:

@@ -695,3 +695,18 @@ def test_personal_calendar_file_of_an_unknown_link_is_not_found(client):
     response = client.get(url("rsvp-calendar", token="x" * 43))
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("email", ["", "ana@example.org"])
+def test_rsvp_post_is_six_statements(client, django_assert_num_queries, email):
+    meeting = MeetingFactory(capacity=10)
+    RsvpFactory(meeting=meeting, party_size=2)
+    data = rsvp_data(meeting, email=email)
+
+    # The meeting; then in one transaction (begin, commit): its row lock, one count of seats
+    # and earlier RSVPs of this form or email, the new RSVP.
+    with django_assert_num_queries(6):
+        response = client.post(url("rsvp-create", slug=meeting.slug), data)
+
+    assert response.status_code == 302
+    assert meeting.rsvps.get(party_size=1).status == Rsvp.Status.CONFIRMED

@@ -2,15 +2,20 @@
 
 Every key carries the data version: an integer in the cache that moves forward on every
 change a visitor could see (a meeting, venue or series saved or deleted, translations
-included, since they are fields of those rows). Seat counts move a second marker, the time
-of the last RSVP change: a page showing seats is rebuilt once it is older than
-SEATS_FRESH_SECONDS and an RSVP changed since it was built, so a burst of RSVPs costs one
-rebuild per page every few seconds, not one per RSVP. See "Caching and freshness" in the README.
+included, since they are fields of those rows). It moves when the change is made and again
+when its transaction commits: a page built in between from the rows as they were is never
+kept under the newest version.
 
-Both are moved when the change is made and again when its transaction commits: a page built
-in between from the rows as they were is never kept under the newest version. Every entry
-also expires after PAGE_CACHE_SECONDS, for what changes with the clock alone (a meeting that
-starts leaves "upcoming", its RSVPs close).
+Seat counts do not move it: an entry that shows seats is kept SEATS_FRESH_SECONDS only, so
+a burst of RSVPs costs one rebuild per page every few seconds, not one per RSVP, and an
+RSVP costs no write to the cache at all. Every other entry expires after PAGE_CACHE_SECONDS,
+for what changes with the clock alone (a meeting that starts leaves "upcoming", its RSVPs
+close). See "Caching and freshness" in the README.
+
+Each process also keeps the entries it used last in its own memory (up to
+LOCAL_COPIES_BYTES): an entry is only ever valid for its data version, so a copy checked
+against the shared version and the same expiry is as good as the shared one, and a 600 KB
+feed need not cross the network on every request. The shared version stays the only truth.
 
 The cache may be down (Redis unreachable): then nothing is cached, every page is built as
 if this module were not here, and a warning is logged. A page never fails because of it.
@@ -19,7 +24,9 @@ if this module were not here, and a warning is logged. A page never fails becaus
 import hashlib
 import logging
 import secrets
+import threading
 import time
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,29 +35,25 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "outreach:data-version"
-SEATS_CHANGED_KEY = "outreach:seats-changed-at"
 
 
 def _warn(error):
     logger.warning("Page cache unavailable: %s", type(error).__name__)
 
 
-def data_versions():
-    """(data version, time of the last seat change) or None when the cache is down.
+def data_version():
+    """The data version, or None when the cache is down.
 
     A missing version (a new or emptied cache) starts from a random 62-bit number, so a
     version once used is not used again for other data (entries of the old one may still
     be in the cache).
     """
     try:
-        values = cache.get_many([VERSION_KEY, SEATS_CHANGED_KEY])
-        version = values.get(VERSION_KEY)
+        version = cache.get(VERSION_KEY)
         if version is None:
             cache.add(VERSION_KEY, secrets.randbits(62), timeout=None)
             version = cache.get(VERSION_KEY)
-            if version is None:
-                return None
-        return version, values.get(SEATS_CHANGED_KEY, 0)
+        return version
     except Exception as error:  # noqa: BLE001 - a cache outage must not fail a page
         _warn(error)
         return None
@@ -66,13 +69,6 @@ def _bump_version():
         _warn(error)
 
 
-def _mark_seats_changed():
-    try:
-        cache.set(SEATS_CHANGED_KEY, time.time(), timeout=None)
-    except Exception as error:  # noqa: BLE001
-        _warn(error)
-
-
 def _now_and_on_commit(function):
     function()
     if transaction.get_connection().in_atomic_block:
@@ -84,41 +80,86 @@ def content_changed():
     _now_and_on_commit(_bump_version)
 
 
-def seats_changed():
-    """Call when RSVPs change (seat counts, the waitlist)."""
-    _now_and_on_commit(_mark_seats_changed)
-
-
 def make_key(kind, *parts):
     """A cache key for `kind` of entry (page, feed) from the parts that decide its bytes."""
     digest = hashlib.sha256("\0".join(str(part) for part in parts).encode()).hexdigest()[:40]
     return f"outreach:{kind}:{digest}"
 
 
+class _LocalCopies:
+    """The most recently used entries of this process, up to a total size in bytes."""
+
+    def __init__(self):
+        self._entries = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry):
+        size = entry["size"]
+        if size > settings.LOCAL_COPIES_BYTES // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= old["size"]
+            self._entries[key] = entry
+            self._size += size
+            while self._size > settings.LOCAL_COPIES_BYTES:
+                _key, dropped = self._entries.popitem(last=False)
+                self._size -= dropped["size"]
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+local_copies = _LocalCopies()
+
+
+def _size(values):
+    return sum(len(value) for value in values.values() if isinstance(value, str | bytes))
+
+
+def _lifetime(*, shows_seats):
+    if shows_seats:
+        return min(settings.SEATS_FRESH_SECONDS, settings.PAGE_CACHE_SECONDS)
+    return settings.PAGE_CACHE_SECONDS
+
+
+def _is_fresh(entry):
+    return time.time() - entry["built_at"] < entry["lifetime"]
+
+
 def get_entry(kind, parts, *, shows_seats=True):
     """(key, entry) for what `parts` describe, entry None when it must be built.
 
+    `shows_seats`: the entry shows seat counts, so it is kept SEATS_FRESH_SECONDS only.
+
     `key` is None when the cache is down: build, and store nothing.
     """
-    versions = data_versions()
-    if versions is None:
+    version = data_version()
+    if version is None:
         return None, None
-    version, seats_changed_at = versions
-    key = make_key(kind, version, *parts)
+    key = make_key(kind, version, shows_seats, *parts)
+    entry = local_copies.get(key)
+    if entry is not None and _is_fresh(entry):
+        return key, entry
     try:
         entry = cache.get(key)
     except Exception as error:  # noqa: BLE001
         _warn(error)
         return None, None
-    if entry is None:
+    if entry is None or not _is_fresh(entry):
         return key, None
-    built_at = entry["built_at"]
-    if (
-        shows_seats
-        and seats_changed_at >= built_at  # the same instant counts as after
-        and time.time() - built_at >= settings.SEATS_FRESH_SECONDS
-    ):
-        return key, None
+    local_copies.put(key, entry)
     return key, entry
 
 
@@ -127,36 +168,35 @@ def start_entry():
     return time.time()
 
 
-def put_entry(key, built_at, **values):
+def put_entry(key, built_at, *, shows_seats=True, **values):
     """Store an entry built from data read at `built_at` (see `start_entry`)."""
-    if key is None:
+    lifetime = _lifetime(shows_seats=shows_seats)
+    if key is None or lifetime <= 0:
         return
+    entry = {"built_at": built_at, "lifetime": lifetime, "size": _size(values), **values}
     try:
-        cache.set(key, {"built_at": built_at, **values}, timeout=settings.PAGE_CACHE_SECONDS)
+        cache.set(key, entry, timeout=lifetime)
     except Exception as error:  # noqa: BLE001
         _warn(error)
+        return
+    local_copies.put(key, entry)
 
 
 def _content_receiver(sender, **kwargs):
     content_changed()
 
 
-def _seats_receiver(sender, **kwargs):
-    seats_changed()
-
-
 def connect_signals():
-    """Every save and delete of what pages show moves the versions, wherever it comes from
+    """Every save and delete of what pages show moves the version, wherever it comes from
     (the site, the admin, a management command). Bulk `update()`s send no signal: the only
-    ones (a venue raising its meetings' SEQUENCE, check-ins) come with a save or show nowhere."""
+    ones (a venue raising its meetings' SEQUENCE, check-ins) come with a save or show nowhere.
+    RSVPs move nothing: pages showing their seat counts are kept a few seconds only."""
     from django.db.models.signals import post_delete, post_save
 
-    from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+    from meetings.models import Meeting, MeetingSeries, Venue
 
     for model in (Meeting, MeetingSeries, Venue):
         post_save.connect(_content_receiver, sender=model, dispatch_uid=f"cache-{model.__name__}")
         post_delete.connect(
             _content_receiver, sender=model, dispatch_uid=f"cache-del-{model.__name__}"
         )
-    post_save.connect(_seats_receiver, sender=Rsvp, dispatch_uid="cache-Rsvp")
-    post_delete.connect(_seats_receiver, sender=Rsvp, dispatch_uid="cache-del-Rsvp")

@@ -25,7 +25,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -340,23 +341,15 @@ def _confirmed_seats(meeting) -> int:
 
 def _count_under_lock(meeting, *, submission_key, email) -> dict:
     """What a new RSVP needs to know, in one statement after the lock (see above):
-    `confirmed_seats`, and the ids of the RSVP this form made before (`earlier`) and of
-    this meeting's RSVP with this email (`existing`), each None when there is none."""
-    rsvps = Rsvp.objects.order_by().values("pk")
-    lookups = {}
-    if submission_key is not None:
-        lookups["earlier"] = Subquery(rsvps.filter(submission_key=submission_key)[:1])
-    if email:
-        lookups["existing"] = Subquery(
-            rsvps.filter(meeting=OuterRef("pk"), email__iexact=email)[:1]
-        )
-    counted = (
-        Meeting.objects.with_seat_counts()
-        .annotate(**lookups)
-        .values("confirmed_seats", *lookups)
-        .get(pk=meeting.pk)
+    `confirmed_seats`, and the ids of this meeting's RSVP that this form made before
+    (`earlier`) and of its RSVP with this email (`existing`), each None when there is none.
+    (A form's key is bound to its meeting, so its earlier RSVP is one of this meeting's.)"""
+    no_row = Q(pk__in=[])
+    return Rsvp.objects.filter(meeting_id=meeting.pk).aggregate(
+        confirmed_seats=Coalesce(Sum("party_size", filter=Q(status=Rsvp.Status.CONFIRMED)), 0),
+        earlier=Max("pk", filter=Q(submission_key=submission_key) if submission_key else no_row),
+        existing=Max("pk", filter=Q(email__iexact=email) if email else no_row),
     )
-    return {"earlier": None, "existing": None, **counted}
 
 
 def _free_seats(meeting, *, confirmed=None) -> int | None:

@@ -80,7 +80,7 @@ def cached_page(request, build, *parts, shows_seats=True):
             "cache_control": response.get("Cache-Control"),
             "meeting_pk": meeting.pk if meeting is not None else None,
         }
-        caching.put_entry(key, built_at, **entry)
+        caching.put_entry(key, built_at, shows_seats=shows_seats, **entry)
         return _fill_in(request, response, entry["html"], meeting_pk=entry["meeting_pk"])
     response = HttpResponse(content_type=entry["content_type"])
     if entry["cache_control"] is not None:
@@ -544,7 +544,7 @@ def _calendar_response(request, select, *, filename=None):
         )
         timestamp = int(last_modified.timestamp()) if last_modified else None
         entry = {"etag": quote_etag(etag), "timestamp": timestamp, "body": body}
-        caching.put_entry(key, built_at, **entry)
+        caching.put_entry(key, built_at, shows_seats=False, **entry)
     timestamp = entry["timestamp"]
     response = get_conditional_response(request, etag=entry["etag"], last_modified=timestamp)
     if response is None:
@@ -631,7 +631,7 @@ def announcements_feed(request):
                 if response.has_header(name)
             },
         }
-        caching.put_entry(key, built_at, **entry)
+        caching.put_entry(key, built_at, shows_seats=False, **entry)
     response = HttpResponse(entry["body"])
     for name, value in entry["headers"].items():
         response.headers[name] = value

@@ -121,6 +121,8 @@ elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCa
 # counts is rebuilt at most SEATS_FRESH_SECONDS after an RSVP changes them.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 SEATS_FRESH_SECONDS = env.int("SEATS_FRESH_SECONDS", default=5)
+# Each process keeps copies of the entries it used last, up to this many bytes.
+LOCAL_COPIES_BYTES = env.int("LOCAL_COPIES_BYTES", default=32 * 1024 * 1024)
 # Gunicorn workers (the Dockerfile's default); with more than one, the cache must be shared.
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
 

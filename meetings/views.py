@@ -1,5 +1,6 @@
 """Public pages: thin views over QuerySet methods, forms and services."""
 
+import copy
 import functools
 
 from django.conf import settings
@@ -374,6 +375,27 @@ def _private(response):
     return response
 
 
+def _meeting_for_rsvp(request, slug):
+    """The meeting an RSVP form was sent to, for the checks before the service's own.
+
+    From the cache (per data version) for the public: the service reads the meeting again
+    under its row lock and checks again, so a copy is enough to refuse early and to read the
+    form. No seat counts: the service counts them under the lock, and a page sent back with
+    errors counts them when it shows them.
+    """
+    if request.user.is_staff:
+        return get_object_or_404(Meeting.objects.visible_to(request.user), slug=slug)
+    key, entry = caching.get_entry("rsvp-meeting", (slug,), shows_seats=False)
+    if entry is None:
+        built_at = caching.start_entry()
+        meeting = get_object_or_404(Meeting.objects.published().select_related("venue"), slug=slug)
+        entry = {"meeting": copy.copy(meeting)}
+        caching.put_entry(key, built_at, shows_seats=False, **entry)
+        return meeting
+    # A copy: what a request caches on its meeting (seat counts) stays with that request.
+    return copy.copy(entry["meeting"])
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def rsvp_create(request, slug):
     if request.method != "POST":
@@ -381,9 +403,7 @@ def rsvp_create(request, slug):
         return redirect("meetings:meeting-detail", slug=slug)
     if is_rate_limited(request):
         return too_many_requests(request)
-    # No seat counts here: the service counts them under the lock; a page sent back with
-    # errors counts them when it shows them.
-    meeting = get_object_or_404(Meeting.objects.visible_to(request.user), slug=slug)
+    meeting = _meeting_for_rsvp(request, slug)
     try:
         check_open(meeting)
     except RsvpError as error:

@@ -698,15 +698,37 @@ def test_personal_calendar_file_of_an_unknown_link_is_not_found(client):
 
 
 @pytest.mark.parametrize("email", ["", "ana@example.org"])
-def test_rsvp_post_is_six_statements(client, django_assert_num_queries, email):
+def test_rsvp_post_is_five_statements(client, django_assert_num_queries, email):
     meeting = MeetingFactory(capacity=10)
     RsvpFactory(meeting=meeting, party_size=2)
+    post_rsvp(client, meeting, party_size="3")  # the first reads the meeting for the cache
     data = rsvp_data(meeting, email=email)
 
-    # The meeting; then in one transaction (begin, commit): its row lock, one count of seats
-    # and earlier RSVPs of this form or email, the new RSVP.
-    with django_assert_num_queries(6):
+    # One transaction (begin, commit): the meeting's row lock, one count of the seats and
+    # of earlier RSVPs of this form or email, the new RSVP.
+    with django_assert_num_queries(5):
         response = client.post(url("rsvp-create", slug=meeting.slug), data)
 
     assert response.status_code == 302
     assert meeting.rsvps.get(party_size=1).status == Rsvp.Status.CONFIRMED
+
+
+def test_rsvp_post_sees_a_cancellation_made_after_the_meeting_was_cached(client):
+    meeting = MeetingFactory(capacity=10)
+    post_rsvp(client, meeting)
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.save()
+
+    response = post_rsvp(client, meeting)
+
+    assert response.status_code == 409
+    assert meeting.rsvps.count() == 1
+
+
+def test_rsvp_to_a_full_meeting_after_the_meeting_was_cached_is_waitlisted(client):
+    meeting = MeetingFactory(capacity=3)
+    post_rsvp(client, meeting, party_size="3")
+
+    post_rsvp(client, meeting, party_size="1")
+
+    assert meeting.rsvps.get(party_size=1).status == Rsvp.Status.WAITLISTED

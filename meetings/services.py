@@ -20,13 +20,12 @@ The waitlist rule, "first fit in arrival order":
     confirmed, nobody is moved to the waitlist; new RSVPs wait until enough seats free up.
 """
 
+import copy
 import enum
 import uuid
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Max, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -116,7 +115,7 @@ def create_rsvp(
         "note": note,
     }
     with transaction.atomic():
-        meeting = _lock(meeting.pk)
+        meeting = _lock_for_rsvp(meeting)
         counted = _count_under_lock(meeting, submission_key=submission_key, email=email)
         if counted["earlier"] is not None:
             earlier = Rsvp.objects.get(pk=counted["earlier"])
@@ -328,6 +327,22 @@ def _lock(meeting_pk) -> Meeting:
     )
 
 
+# What the RSVP rules read from the meeting row: read again under the lock.
+RULE_FIELDS = ("status", "capacity", "rsvp_enabled", "rsvp_closes_at", "starts_at", "ends_at")
+
+
+def _lock_for_rsvp(meeting) -> Meeting:
+    """Lock the meeting row, and return a copy of `meeting` with the fields the rules read
+    as they are now. Only those: a new RSVP needs no more, and the rest (title, venue) the
+    caller read moments ago is what its page and email show."""
+    # The plain manager: the translating one would rewrite a query that reads no text.
+    current = Meeting._base_manager.select_for_update().values(*RULE_FIELDS).get(pk=meeting.pk)
+    meeting = copy.copy(meeting)
+    for name, value in current.items():
+        setattr(meeting, name, value)
+    return meeting
+
+
 def _confirmed_seats(meeting) -> int:
     # A statement of its own, after the lock was taken: under READ COMMITTED it sees every
     # RSVP committed by whoever held the lock before us. (Counting in the same statement as
@@ -343,13 +358,23 @@ def _count_under_lock(meeting, *, submission_key, email) -> dict:
     """What a new RSVP needs to know, in one statement after the lock (see above):
     `confirmed_seats`, and the ids of this meeting's RSVP that this form made before
     (`earlier`) and of its RSVP with this email (`existing`), each None when there is none.
-    (A form's key is bound to its meeting, so its earlier RSVP is one of this meeting's.)"""
-    no_row = Q(pk__in=[])
-    return Rsvp.objects.filter(meeting_id=meeting.pk).aggregate(
-        confirmed_seats=Coalesce(Sum("party_size", filter=Q(status=Rsvp.Status.CONFIRMED)), 0),
-        earlier=Max("pk", filter=Q(submission_key=submission_key) if submission_key else no_row),
-        existing=Max("pk", filter=Q(email__iexact=email) if email else no_row),
+    (A form's key is bound to its meeting, so its earlier RSVP is one of this meeting's.)
+
+    Written out in SQL: it runs on every RSVP, and building it through the ORM cost more
+    than running it. It reads the same rows `Meeting.objects.with_seat_counts()` counts.
+    """
+    table = Rsvp._meta.db_table
+    key = Rsvp._meta.get_field("submission_key").get_db_prep_value(submission_key, connection)
+    sql = (
+        "SELECT COALESCE(SUM(party_size) FILTER (WHERE status = %s), 0),"  # noqa: S608
+        " MAX(id) FILTER (WHERE submission_key = %s),"
+        " MAX(id) FILTER (WHERE UPPER(email) = UPPER(%s))"
+        f" FROM {table} WHERE meeting_id = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Rsvp.Status.CONFIRMED.value, key, email or None, meeting.pk])
+        confirmed_seats, earlier, existing = cursor.fetchone()
+    return {"confirmed_seats": confirmed_seats, "earlier": earlier, "existing": existing}
 
 
 def _free_seats(meeting, *, confirmed=None) -> int | None:

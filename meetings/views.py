@@ -52,8 +52,12 @@ def _cacheable(request):
     return request.method in ("GET", "HEAD") and not len(messages.get_messages(request))
 
 
-def cached_page(request, build, *parts, shows_seats=True):
-    """The page `build()` makes, kept in the cache under the language, the path and `parts`.
+def cached_page(request, build, *, parameters=frozenset(), shows_seats=True):
+    """The page `build()` makes, kept in the cache under the language and the full address.
+
+    Pages repeat their query string (the language links), so it is part of the key, and an
+    address with a parameter not in `parameters` is built every time, never kept: nobody can
+    fill the cache with made-up addresses, or plant a link in a page others get.
 
     The cached copy holds markers where the visitor's CSRF token and RSVP form key go
     (the template gets them as `csrf_token` and `form_token_marker`); each request fills in
@@ -61,9 +65,9 @@ def cached_page(request, build, *parts, shows_seats=True):
     version. Only 200 responses without cookies are kept; the Cache-Control of a page with
     a form (no-store) is kept with it.
     """
-    if not _cacheable(request):
+    if not _cacheable(request) or not set(request.GET) <= parameters:
         return build()
-    parts = (translation.get_language(), request.path, *parts)
+    parts = (translation.get_language(), request.get_full_path())
     key, entry = caching.get_entry("page", parts, shows_seats=shows_seats)
     if entry is None:
         built_at = caching.start_entry()
@@ -131,10 +135,7 @@ class MeetingListView(CalendarFeedMixin, ListView):
             address = f"{request.path}?{query.urlencode()}" if query else request.path
             return HttpResponseRedirect(address)
         build = functools.partial(super().get, request, *args, **kwargs)
-        if not set(request.GET) <= LISTING_PARAMETERS:
-            return build()
-        query = sorted((name, request.GET.getlist(name)) for name in request.GET)
-        return cached_page(request, build, query)
+        return cached_page(request, build, parameters=LISTING_PARAMETERS)
 
     def get_paginate_by(self, queryset):
         return settings.MEETINGS_PER_PAGE

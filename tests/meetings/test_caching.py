@@ -283,3 +283,23 @@ def test_rsvp_is_saved_when_the_cache_is_down(cache_down):
     create_rsvp(meeting=meeting, party_size=2, language="en", submission_key=uuid.uuid4())
 
     assert meeting.rsvps.count() == 1
+
+
+def test_query_string_of_one_visitor_never_reaches_anothers_page(client):
+    meeting = MeetingFactory()
+    client.get(meeting.get_absolute_url() + "?planted=yes")
+
+    content = client.get(meeting.get_absolute_url()).content.decode()
+
+    assert "planted" not in content
+
+
+def test_filtered_listing_is_kept_apart_from_the_unfiltered_one(client):
+    MeetingFactory(title="Town hall", language="es")
+    MeetingFactory(title="Coffee with the chief", language="en")
+    client.get(url("meetings:meeting-list"))
+
+    content = client.get(url("meetings:meeting-list") + "?language=es").content.decode()
+
+    assert "Town hall" in content
+    assert "Coffee with the chief" not in content

@@ -356,23 +356,25 @@ def _confirmed_seats(meeting) -> int:
 
 def _count_under_lock(meeting, *, submission_key, email) -> dict:
     """What a new RSVP needs to know, in one statement after the lock (see above):
-    `confirmed_seats`, and the ids of this meeting's RSVP that this form made before
-    (`earlier`) and of its RSVP with this email (`existing`), each None when there is none.
-    (A form's key is bound to its meeting, so its earlier RSVP is one of this meeting's.)
+    `confirmed_seats`, and the ids of the RSVP this form made before (`earlier`) and of this
+    meeting's RSVP with this email (`existing`), each None when there is none.
 
     Written out in SQL: it runs on every RSVP, and building it through the ORM cost more
     than running it. It reads the same rows `Meeting.objects.with_seat_counts()` counts.
     """
     table = Rsvp._meta.db_table
     key = Rsvp._meta.get_field("submission_key").get_db_prep_value(submission_key, connection)
+    # Three look-ups, each on its own index: (meeting, status), the unique form key, and
+    # the meeting's RSVPs (only when there is an email to look for).
     sql = (
-        "SELECT COALESCE(SUM(party_size) FILTER (WHERE status = %s), 0),"  # noqa: S608
-        " MAX(id) FILTER (WHERE submission_key = %s),"
-        " MAX(id) FILTER (WHERE UPPER(email) = UPPER(%s))"
-        f" FROM {table} WHERE meeting_id = %s"
+        f"SELECT (SELECT COALESCE(SUM(party_size), 0) FROM {table}"  # noqa: S608
+        "         WHERE meeting_id = %s AND status = %s),"
+        f" (SELECT id FROM {table} WHERE submission_key = %s),"
+        f" (SELECT MIN(id) FROM {table} WHERE meeting_id = %s AND UPPER(email) = UPPER(%s))"
     )
+    parameters = [meeting.pk, Rsvp.Status.CONFIRMED.value, key, meeting.pk, email or None]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Rsvp.Status.CONFIRMED.value, key, email or None, meeting.pk])
+        cursor.execute(sql, parameters)
         confirmed_seats, earlier, existing = cursor.fetchone()
     return {"confirmed_seats": confirmed_seats, "earlier": earlier, "existing": existing}
 

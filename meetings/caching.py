@@ -63,7 +63,7 @@ def _bump_version():
     try:
         try:
             cache.incr(VERSION_KEY)
-        except ValueError:  # missing: any new value will do (see data_versions)
+        except ValueError:  # missing: any new value will do (see data_version)
             cache.add(VERSION_KEY, secrets.randbits(62), timeout=None)
     except Exception as error:  # noqa: BLE001
         _warn(error)

@@ -8,4 +8,6 @@ class MeetingsConfig(AppConfig):
 
     def ready(self):
         # The `fold` lookup and SQLite's outreach_fold() function (accent-insensitive search).
-        from meetings import search  # noqa: F401
+        from meetings import caching, search  # noqa: F401
+
+        caching.connect_signals()

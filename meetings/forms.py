@@ -14,6 +14,7 @@ from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, FeedbackAnswer, Rsvp, Venue
 from meetings.search import fold
 from meetings.tokens import make_form_token, read_form_token
+from meetings.widgets import QuickSelect
 
 SEARCH_MAX_LENGTH = 100
 
@@ -33,8 +34,8 @@ class MeetingFilterForm(forms.Form):
             "max_length": _("Please search for at most %(limit_value)d characters."),
         },
     )
-    language = forms.ChoiceField(label=_("Language"), required=False)
-    venue = forms.ChoiceField(label=_("Area or venue"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=QuickSelect)
+    venue = forms.ChoiceField(label=_("Area or venue"), required=False, widget=QuickSelect)
     date_from = forms.DateField(
         label=_("From"),
         required=False,

@@ -1,10 +1,12 @@
 """Public pages: thin views over QuerySet methods, forms and services."""
 
+import copy
 import functools
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -19,7 +21,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
 
-from meetings import feeds, ical
+from meetings import caching, feeds, ical
 from meetings.feeds import CalendarFeed
 from meetings.formatting import own_language_name
 from meetings.forms import FeedbackForm, MeetingFilterForm, RsvpChangeForm, RsvpForm
@@ -35,7 +37,70 @@ from meetings.services import (
     give_feedback,
     update_rsvp,
 )
-from meetings.tokens import manage_url
+from meetings.tokens import make_form_token, manage_url
+
+# Stand-ins for what differs per visitor in a page kept in the cache: rendered into the
+# cached HTML, replaced by the visitor's own CSRF token and RSVP form key on every request.
+# Plain letters, so escaping leaves them as they are.
+CSRF_MARKER = "outreachCsrfTokenMarker7f3a9c"
+FORM_TOKEN_MARKER = "outreachFormTokenMarker2b8e4d"  # noqa: S105 - a marker, not a secret
+# The listing's query parameters; a listing address with any other is built, never kept.
+LISTING_PARAMETERS = frozenset({"q", "language", "venue", "date_from", "date_to", "page"})
+
+
+def _cacheable(request):
+    # A page with messages shows them once: that page is this visitor's alone.
+    return request.method in ("GET", "HEAD") and not len(messages.get_messages(request))
+
+
+def cached_page(request, build, *, parameters=frozenset(), shows_seats=True):
+    """The page `build()` makes, kept in the cache under the language and the full address.
+
+    Pages repeat their query string (the language links), so it is part of the key, and an
+    address with a parameter not in `parameters` is built every time, never kept: nobody can
+    fill the cache with made-up addresses, or plant a link in a page others get.
+
+    The cached copy holds markers where the visitor's CSRF token and RSVP form key go
+    (the template gets them as `csrf_token` and `form_token_marker`); each request fills in
+    its own, so the form's key is new on every view while the rest is built once per data
+    version. Only 200 responses without cookies are kept; the Cache-Control of a page with
+    a form (no-store) is kept with it.
+    """
+    if not _cacheable(request) or not set(request.GET) <= parameters:
+        return build()
+    parts = (translation.get_language(), request.get_full_path())
+    key, entry = caching.get_entry("page", parts, shows_seats=shows_seats)
+    if entry is None:
+        built_at = caching.start_entry()
+        response = build()
+        if key is None or response.status_code != 200 or not hasattr(response, "context_data"):
+            return response
+        response.context_data.update(csrf_token=CSRF_MARKER, form_token_marker=FORM_TOKEN_MARKER)
+        response.render()
+        if response.cookies:
+            return _fill_in(request, response, response.content.decode())
+        meeting = response.context_data.get("meeting")
+        entry = {
+            "html": response.content.decode(),
+            "content_type": response["Content-Type"],
+            "cache_control": response.get("Cache-Control"),
+            "meeting_pk": meeting.pk if meeting is not None else None,
+        }
+        caching.put_entry(key, built_at, shows_seats=shows_seats, **entry)
+        return _fill_in(request, response, entry["html"], meeting_pk=entry["meeting_pk"])
+    response = HttpResponse(content_type=entry["content_type"])
+    if entry["cache_control"] is not None:
+        add_never_cache_headers(response)
+    return _fill_in(request, response, entry["html"], meeting_pk=entry["meeting_pk"])
+
+
+def _fill_in(request, response, html, *, meeting_pk=None):
+    if CSRF_MARKER in html:
+        html = html.replace(CSRF_MARKER, get_token(request))
+    if FORM_TOKEN_MARKER in html:
+        html = html.replace(FORM_TOKEN_MARKER, make_form_token(Meeting(pk=meeting_pk)))
+    response.content = html
+    return response
 
 
 class CalendarFeedMixin:
@@ -70,7 +135,8 @@ class MeetingListView(CalendarFeedMixin, ListView):
         if len(query.urlencode()) < len(request.GET.urlencode()):
             address = f"{request.path}?{query.urlencode()}" if query else request.path
             return HttpResponseRedirect(address)
-        return super().get(request, *args, **kwargs)
+        build = functools.partial(super().get, request, *args, **kwargs)
+        return cached_page(request, build, parameters=LISTING_PARAMETERS)
 
     def get_paginate_by(self, queryset):
         return settings.MEETINGS_PER_PAGE
@@ -104,6 +170,9 @@ class PastMeetingListView(MeetingListView):
     past = True
 
 
+SERIES_DATES_SHOWN = 5
+
+
 def meeting_page_context(meeting, *, rsvp_form=None):
     """What the meeting page shows, for the page itself and for an RSVP form sent back.
 
@@ -112,12 +181,13 @@ def meeting_page_context(meeting, *, rsvp_form=None):
     """
     series_meetings = []
     if meeting.series_id:
+        # The next few only: a weekly series has dozens; its own page lists them all.
         series_meetings = (
             Meeting.objects.published()
             .for_listing()
             .filter(series_id=meeting.series_id)
             .exclude(pk=meeting.pk)
-            .order_by("starts_at", "pk")
+            .upcoming()[:SERIES_DATES_SHOWN]
         )
     if rsvp_form is None and meeting.is_taking_rsvps:
         rsvp_form = RsvpForm(meeting=meeting)
@@ -139,6 +209,12 @@ class MeetingDetailView(DetailView):
     def get_queryset(self):
         # Staff may preview drafts; the page says it is a draft.
         return Meeting.objects.for_listing().visible_to(self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        build = functools.partial(super().get, request, *args, **kwargs)
+        if request.user.is_staff:
+            return build()  # staff see drafts and their notices
+        return cached_page(request, build)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -170,6 +246,9 @@ class MeetingsOfMixin:
 
     meetings_field = ""  # the Meeting field pointing at this page's object
     past_shown = None  # how many past meetings, newest first; None for all
+
+    def get(self, request, *args, **kwargs):
+        return cached_page(request, functools.partial(super().get, request, *args, **kwargs))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -298,6 +377,27 @@ def _private(response):
     return response
 
 
+def _meeting_for_rsvp(request, slug):
+    """The meeting an RSVP form was sent to, for the checks before the service's own.
+
+    From the cache (per data version) for the public: the service reads the meeting again
+    under its row lock and checks again, so a copy is enough to refuse early and to read the
+    form. No seat counts: the service counts them under the lock, and a page sent back with
+    errors counts them when it shows them.
+    """
+    if request.user.is_staff:
+        return get_object_or_404(Meeting.objects.visible_to(request.user), slug=slug)
+    key, entry = caching.get_entry("rsvp-meeting", (slug,), shows_seats=False)
+    if entry is None:
+        built_at = caching.start_entry()
+        meeting = get_object_or_404(Meeting.objects.published().select_related("venue"), slug=slug)
+        entry = {"meeting": copy.copy(meeting)}
+        caching.put_entry(key, built_at, shows_seats=False, **entry)
+        return meeting
+    # A copy: what a request caches on its meeting (seat counts) stays with that request.
+    return copy.copy(entry["meeting"])
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def rsvp_create(request, slug):
     if request.method != "POST":
@@ -305,7 +405,7 @@ def rsvp_create(request, slug):
         return redirect("meetings:meeting-detail", slug=slug)
     if is_rate_limited(request):
         return too_many_requests(request)
-    meeting = get_object_or_404(Meeting.objects.for_listing().visible_to(request.user), slug=slug)
+    meeting = _meeting_for_rsvp(request, slug)
     try:
         check_open(meeting)
     except RsvpError as error:
@@ -456,27 +556,37 @@ FEED_MAX_AGE = 15 * 60
 ICALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
-def _calendar_response(request, meetings, *, feed=None, filename=None):
-    """The calendar of `meetings`, or 304 when the client's copy is current.
+def _calendar_response(request, select, *, filename=None):
+    """The calendar `select()` picks, or 304 when the client's copy is current.
 
-    The ETag and Last-Modified come from one aggregate query (ical.feed_fingerprint),
-    so a conditional request is answered without building the calendar. With a
-    `filename` (one meeting's file) no meeting at all means 404.
+    `select()` returns (meetings, CalendarFeed or None). The calendar, its ETag and
+    Last-Modified are kept in the cache per language, address and data version, so a
+    repeated or conditional request is answered without a query. On a miss the fingerprint
+    comes from one aggregate query (ical.feed_fingerprint). With a `filename` (one meeting's
+    file) no meeting at all means 404.
     """
-    options = feed.calendar_options if feed else {}
-    etag, last_modified, count = ical.feed_fingerprint(meetings, extra=options.values())
-    if filename and not count:
-        raise Http404(gettext("No meeting found at this address."))
-    timestamp = int(last_modified.timestamp()) if last_modified else None
-    response = get_conditional_response(request, etag=quote_etag(etag), last_modified=timestamp)
-    if response is None:
+    parts = (translation.get_language(), request.path)
+    key, entry = caching.get_entry("feed", parts, shows_seats=False)
+    if entry is None:
+        built_at = caching.start_entry()
+        meetings, feed = select()
+        options = feed.calendar_options if feed else {}
+        etag, last_modified, count = ical.feed_fingerprint(meetings, extra=options.values())
+        if filename and not count:
+            raise Http404(gettext("No meeting found at this address."))
         body = ical.feed_bytes(
             ical.calendar_meetings(meetings.order_by("starts_at", "pk")), **options
         )
-        response = HttpResponse(body, content_type=ICALENDAR_CONTENT_TYPE)
+        timestamp = int(last_modified.timestamp()) if last_modified else None
+        entry = {"etag": quote_etag(etag), "timestamp": timestamp, "body": body}
+        caching.put_entry(key, built_at, shows_seats=False, **entry)
+    timestamp = entry["timestamp"]
+    response = get_conditional_response(request, etag=entry["etag"], last_modified=timestamp)
+    if response is None:
+        response = HttpResponse(entry["body"], content_type=ICALENDAR_CONTENT_TYPE)
         if filename:
             response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["ETag"] = quote_etag(etag)
+    response.headers["ETag"] = entry["etag"]
     if timestamp is not None:
         response.headers["Last-Modified"] = http_date(timestamp)
     patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
@@ -486,22 +596,28 @@ def _calendar_response(request, meetings, *, feed=None, filename=None):
 @require_safe
 def meetings_feed(request):
     """Every published meeting, from 90 days ago onward."""
-    meetings = Meeting.objects.in_feed_window()
-    return _calendar_response(request, meetings, feed=CalendarFeed.for_all())
+    return _calendar_response(
+        request, lambda: (Meeting.objects.in_feed_window(), CalendarFeed.for_all())
+    )
 
 
 @require_safe
 def venue_feed(request, slug):
-    venue = get_object_or_404(Venue, slug=slug)
-    meetings = Meeting.objects.in_feed_window().filter(venue=venue)
-    return _calendar_response(request, meetings, feed=CalendarFeed.for_venue(venue))
+    def select():
+        venue = get_object_or_404(Venue, slug=slug)
+        return Meeting.objects.in_feed_window().filter(venue=venue), CalendarFeed.for_venue(venue)
+
+    return _calendar_response(request, select)
 
 
 @require_safe
 def series_feed(request, slug):
-    series = get_object_or_404(MeetingSeries, slug=slug)
-    meetings = Meeting.objects.in_feed_window().filter(series=series)
-    return _calendar_response(request, meetings, feed=CalendarFeed.for_series(series))
+    def select():
+        series = get_object_or_404(MeetingSeries, slug=slug)
+        meetings = Meeting.objects.in_feed_window().filter(series=series)
+        return meetings, CalendarFeed.for_series(series)
+
+    return _calendar_response(request, select)
 
 
 @require_safe
@@ -509,17 +625,49 @@ def language_feed(request, code):
     """Meetings held in the language or interpreted into it."""
     if code not in dict(settings.LANGUAGES):
         raise Http404(gettext("No meetings are held in that language."))
-    meetings = Meeting.objects.in_feed_window().in_language(code)
-    return _calendar_response(request, meetings, feed=CalendarFeed.for_language(code))
+    return _calendar_response(
+        request,
+        lambda: (
+            Meeting.objects.in_feed_window().in_language(code),
+            CalendarFeed.for_language(code),
+        ),
+    )
 
 
 @require_safe
 def meeting_ics(request, slug):
     """One meeting's calendar file to download, cancelled ones included (never drafts)."""
-    meetings = Meeting.objects.published().filter(slug=slug)
-    return _calendar_response(request, meetings, filename=f"{slug}.ics")
+    return _calendar_response(
+        request,
+        lambda: (Meeting.objects.published().filter(slug=slug), None),
+        filename=f"{slug}.ics",
+    )
 
 
-announcements_feed = require_safe(
-    cache_control(public=True, max_age=FEED_MAX_AGE)(feeds.AnnouncementsFeed())
-)
+_atom_feed = feeds.AnnouncementsFeed()
+
+
+@require_safe
+@cache_control(public=True, max_age=FEED_MAX_AGE)
+def announcements_feed(request):
+    """The Atom feed, kept in the cache like the calendars."""
+    parts = (translation.get_language(), request.path)
+    key, entry = caching.get_entry("atom", parts, shows_seats=False)
+    if entry is None:
+        built_at = caching.start_entry()
+        response = _atom_feed(request)
+        if response.status_code != 200:
+            return response
+        entry = {
+            "body": response.content,
+            "headers": {
+                name: response[name]
+                for name in ("Content-Type", "Last-Modified")
+                if response.has_header(name)
+            },
+        }
+        caching.put_entry(key, built_at, shows_seats=False, **entry)
+    response = HttpResponse(entry["body"])
+    for name, value in entry["headers"].items():
+        response.headers[name] = value
+    return response

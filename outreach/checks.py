@@ -9,14 +9,17 @@ CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
 
 @register(Tags.caches, deploy=True)
 def check_cache_is_shared(app_configs, **kwargs):
-    """Rate limits and the admin login lockout count in the cache: each worker must see one count."""
+    """Rate limits, the admin login lockout and the pages' data version live in the cache:
+    each worker must see the same."""
     if settings.CACHES["default"]["BACKEND"] != LOCAL_MEMORY_CACHE or settings.WEB_CONCURRENCY < 2:
         return []
     return [
         Warning(
             f"The cache is in each process's own memory, but {settings.WEB_CONCURRENCY} "
             "workers run (WEB_CONCURRENCY): every worker counts RSVP posts and failed admin "
-            "logins on its own, so the limits let several times more through.",
+            "logins on its own, so the limits let several times more through, and a change "
+            "made through one worker reaches the pages and feeds of the others only when their "
+            "copies expire (PAGE_CACHE_SECONDS).",
             hint="Set CACHE_URL=redis://HOST:6379/0, or WEB_CONCURRENCY=1.",
             id="outreach.W001",
         )

@@ -114,6 +114,17 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 1, "socket_timeout": 1}
     )
+elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # Room for the pages and feeds of one process (Django's default keeps 300 entries).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 2000)
+# Public pages and feeds are kept in the cache, keyed by a data version that every visible
+# change moves (meetings.caching). Entries expire after PAGE_CACHE_SECONDS for what changes
+# with the clock alone (a meeting that starts leaves the upcoming list); a page showing seat
+# counts is rebuilt at most SEATS_FRESH_SECONDS after an RSVP changes them.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+SEATS_FRESH_SECONDS = env.int("SEATS_FRESH_SECONDS", default=5)
+# Each process keeps copies of the entries it used last, up to this many bytes.
+LOCAL_COPIES_BYTES = env.int("LOCAL_COPIES_BYTES", default=32 * 1024 * 1024)
 # Gunicorn workers (the Dockerfile's default); with more than one, the cache must be shared.
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
 

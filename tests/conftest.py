@@ -46,10 +46,14 @@ def _fast_and_english(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counts live in the cache: each test starts with none."""
+    """Rate-limit counts and cached pages live in the cache: each test starts with none."""
+    from meetings.caching import local_copies
+
     cache.clear()
+    local_copies.clear()
     yield
     cache.clear()
+    local_copies.clear()
 
 
 def run_mail_worker(max_tasks=None):

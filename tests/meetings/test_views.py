@@ -649,3 +649,60 @@ def test_venue_and_series_pages_query_count_does_not_grow(
 
     assert len(response.context["upcoming_meetings"]) == count
     assert len(response.context["past_meetings"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_listing_query_count_is_flat_at_one_and_three_meetings(
+    client, django_assert_num_queries, count
+):
+    for _ in range(count):
+        RsvpFactory(meeting=MeetingFactory(venue=VenueFactory(), capacity=50))
+
+    # The venues of the filter, the count for the pages, the meetings with their seats.
+    with django_assert_num_queries(3):
+        response = client.get(url("meetings:meeting-list"))
+
+    assert len(response.context["meetings"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_meeting_page_query_count_is_flat_at_one_and_three_series_dates(
+    client, django_assert_num_queries, count
+):
+    series = MeetingSeriesFactory()
+    meeting = MeetingFactory(series=series, capacity=50)
+    for _ in range(count):
+        RsvpFactory(meeting=MeetingFactory(series=series, capacity=50))
+
+    # The meeting with its seats, then the next dates of its series with theirs.
+    with django_assert_num_queries(2):
+        response = client.get(meeting.get_absolute_url())
+
+    assert len(response.context["series_meetings"]) == count
+
+
+def test_meeting_page_shows_the_next_five_dates_and_links_to_the_series(client):
+    series = MeetingSeriesFactory(title="Coffee with a cop")
+    now = timezone.now()
+    meeting = MeetingFactory(series=series)
+    MeetingFactory(
+        series=series,
+        title="Already held",
+        starts_at=now - dt.timedelta(days=3),
+        ends_at=now - dt.timedelta(days=3) + dt.timedelta(hours=1),
+    )
+    later = [
+        MeetingFactory(
+            series=series,
+            starts_at=now + dt.timedelta(days=10 + week * 7),
+            ends_at=now + dt.timedelta(days=10 + week * 7, hours=1),
+        )
+        for week in range(7)
+    ]
+
+    response = client.get(meeting.get_absolute_url())
+
+    assert list(response.context["series_meetings"]) == later[:5]
+    content = response.content.decode()
+    assert "Already held" not in content
+    assert f'<a href="{series.get_absolute_url()}">All dates of Coffee with a cop</a>' in content

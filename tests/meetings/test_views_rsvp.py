@@ -812,3 +812,41 @@ def test_feedback_out_of_the_scale_is_a_clear_error(client):
 
     assert response.status_code == 400
     assert "Elija un número del 1 al 5" in response.content.decode()
+
+
+@pytest.mark.parametrize(("email", "statements"), [("", 6), ("ana@example.org", 11)])
+def test_rsvp_post_statements_are_counted(client, django_assert_num_queries, email, statements):
+    meeting = MeetingFactory(capacity=10)
+    RsvpFactory(meeting=meeting, party_size=2)
+    post_rsvp(client, meeting, party_size="3")  # the first reads the meeting for the cache
+    data = rsvp_data(meeting, email=email)
+
+    # One transaction (a savepoint in tests): the meeting's row lock, the form's earlier RSVP
+    # (by its key's hash), the seats, the new RSVP; with an email, whether the address
+    # already has an RSVP here, and the queued message with its task (a savepoint of its own).
+    with django_assert_num_queries(statements):
+        response = client.post(url("rsvp-create", slug=meeting.slug), data)
+
+    assert response.status_code == 302
+    assert meeting.rsvps.get(party_size=1).status == Rsvp.Status.CONFIRMED
+
+
+def test_rsvp_post_sees_a_cancellation_made_after_the_meeting_was_cached(client):
+    meeting = MeetingFactory(capacity=10)
+    post_rsvp(client, meeting)
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.save()
+
+    response = post_rsvp(client, meeting)
+
+    assert response.status_code == 409
+    assert meeting.rsvps.count() == 1
+
+
+def test_rsvp_to_a_full_meeting_after_the_meeting_was_cached_is_waitlisted(client):
+    meeting = MeetingFactory(capacity=3)
+    post_rsvp(client, meeting, party_size="3")
+
+    post_rsvp(client, meeting, party_size="1")
+
+    assert meeting.rsvps.get(party_size=1).status == Rsvp.Status.WAITLISTED

@@ -1,0 +1,202 @@
+"""Public pages and feeds built once, kept in Django's cache, and keyed by what they show.
+
+Every key carries the data version: an integer in the cache that moves forward on every
+change a visitor could see (a meeting, venue or series saved or deleted, translations
+included, since they are fields of those rows). It moves when the change is made and again
+when its transaction commits: a page built in between from the rows as they were is never
+kept under the newest version.
+
+Seat counts do not move it: an entry that shows seats is kept SEATS_FRESH_SECONDS only, so
+a burst of RSVPs costs one rebuild per page every few seconds, not one per RSVP, and an
+RSVP costs no write to the cache at all. Every other entry expires after PAGE_CACHE_SECONDS,
+for what changes with the clock alone (a meeting that starts leaves "upcoming", its RSVPs
+close). See "Caching and freshness" in the README.
+
+Each process also keeps the entries it used last in its own memory (up to
+LOCAL_COPIES_BYTES): an entry is only ever valid for its data version, so a copy checked
+against the shared version and the same expiry is as good as the shared one, and a 600 KB
+feed need not cross the network on every request. The shared version stays the only truth.
+
+The cache may be down (Redis unreachable): then nothing is cached, every page is built as
+if this module were not here, and a warning is logged. A page never fails because of it.
+"""
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "outreach:data-version"
+
+
+def _warn(error):
+    logger.warning("Page cache unavailable: %s", type(error).__name__)
+
+
+def data_version():
+    """The data version, or None when the cache is down.
+
+    A missing version (a new or emptied cache) starts from a random 62-bit number, so a
+    version once used is not used again for other data (entries of the old one may still
+    be in the cache).
+    """
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, secrets.randbits(62), timeout=None)
+            version = cache.get(VERSION_KEY)
+        return version
+    except Exception as error:  # noqa: BLE001 - a cache outage must not fail a page
+        _warn(error)
+        return None
+
+
+def _bump_version():
+    try:
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # missing: any new value will do (see data_version)
+            cache.add(VERSION_KEY, secrets.randbits(62), timeout=None)
+    except Exception as error:  # noqa: BLE001
+        _warn(error)
+
+
+def _now_and_on_commit(function):
+    function()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(function)
+
+
+def content_changed():
+    """Call on any change a visitor could see, except seat counts: every page is rebuilt."""
+    _now_and_on_commit(_bump_version)
+
+
+def make_key(kind, *parts):
+    """A cache key for `kind` of entry (page, feed) from the parts that decide its bytes."""
+    digest = hashlib.sha256("\0".join(str(part) for part in parts).encode()).hexdigest()[:40]
+    return f"outreach:{kind}:{digest}"
+
+
+class _LocalCopies:
+    """The most recently used entries of this process, up to a total size in bytes."""
+
+    def __init__(self):
+        self._entries = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry):
+        size = entry["size"]
+        if size > settings.LOCAL_COPIES_BYTES // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= old["size"]
+            self._entries[key] = entry
+            self._size += size
+            while self._size > settings.LOCAL_COPIES_BYTES:
+                _key, dropped = self._entries.popitem(last=False)
+                self._size -= dropped["size"]
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+local_copies = _LocalCopies()
+
+
+def _size(values):
+    return sum(len(value) for value in values.values() if isinstance(value, str | bytes))
+
+
+def _lifetime(*, shows_seats):
+    if shows_seats:
+        return min(settings.SEATS_FRESH_SECONDS, settings.PAGE_CACHE_SECONDS)
+    return settings.PAGE_CACHE_SECONDS
+
+
+def _is_fresh(entry):
+    return time.time() - entry["built_at"] < entry["lifetime"]
+
+
+def get_entry(kind, parts, *, shows_seats=True):
+    """(key, entry) for what `parts` describe, entry None when it must be built.
+
+    `shows_seats`: the entry shows seat counts, so it is kept SEATS_FRESH_SECONDS only.
+
+    `key` is None when the cache is down: build, and store nothing.
+    """
+    version = data_version()
+    if version is None:
+        return None, None
+    key = make_key(kind, version, shows_seats, *parts)
+    entry = local_copies.get(key)
+    if entry is not None and _is_fresh(entry):
+        return key, entry
+    try:
+        entry = cache.get(key)
+    except Exception as error:  # noqa: BLE001
+        _warn(error)
+        return None, None
+    if entry is None or not _is_fresh(entry):
+        return key, None
+    local_copies.put(key, entry)
+    return key, entry
+
+
+def start_entry():
+    """The time an entry's data is read from: taken before the first query."""
+    return time.time()
+
+
+def put_entry(key, built_at, *, shows_seats=True, **values):
+    """Store an entry built from data read at `built_at` (see `start_entry`)."""
+    lifetime = _lifetime(shows_seats=shows_seats)
+    if key is None or lifetime <= 0:
+        return
+    entry = {"built_at": built_at, "lifetime": lifetime, "size": _size(values), **values}
+    try:
+        cache.set(key, entry, timeout=lifetime)
+    except Exception as error:  # noqa: BLE001
+        _warn(error)
+        return
+    local_copies.put(key, entry)
+
+
+def _content_receiver(sender, **kwargs):
+    content_changed()
+
+
+def connect_signals():
+    """Every save and delete of what pages show moves the version, wherever it comes from
+    (the site, the admin, a management command). Bulk `update()`s send no signal: the only
+    ones (a venue raising its meetings' SEQUENCE, check-ins) come with a save or show nowhere.
+    RSVPs move nothing: pages showing their seat counts are kept a few seconds only."""
+    from django.db.models.signals import post_delete, post_save
+
+    from meetings.models import Meeting, MeetingSeries, Venue
+
+    for model in (Meeting, MeetingSeries, Venue):
+        post_save.connect(_content_receiver, sender=model, dispatch_uid=f"cache-{model.__name__}")
+        post_delete.connect(
+            _content_receiver, sender=model, dispatch_uid=f"cache-del-{model.__name__}"
+        )

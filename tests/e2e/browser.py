@@ -8,11 +8,13 @@ uncaught script error. A test fails at its end if any page had any of those prob
 """
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.utils import translation
+from playwright.sync_api import expect
 
 AXE_JS = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -160,6 +162,18 @@ class Visitor:
 
     def goto(self, path):
         return self.page.goto(path if path.startswith("http") else f"/{self.language}{path}")
+
+    def eventually_shows(self, text, *, within=None):
+        """Reload until `text` shows, within the README's freshness rule for seat counts
+        (SEATS_FRESH_SECONDS, plus a margin): pages are cached, seats catch up in seconds."""
+        from django.conf import settings
+
+        deadline = time.monotonic() + (within or settings.SEATS_FRESH_SECONDS + 4)
+        locator = self.page.get_by_text(text).first
+        while not locator.is_visible() and time.monotonic() < deadline:
+            self.page.wait_for_timeout(500)
+            self.page.reload()
+        expect(locator).to_be_visible(timeout=1000)
 
     def check(self, state):
         """axe-core on the page as it is: no WCAG 2.1 A/AA violation."""

@@ -66,7 +66,7 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
 
     visitor.goto(f"/meetings/{slug}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(title[visitor.language])
-    expect(page.get_by_text(seats_left(visitor, 10)).first).to_be_visible()
+    visitor.eventually_shows(seats_left(visitor, 10))
     visitor.check("meeting page")
 
     # A mistake first: the form comes back with the answer marked.
@@ -95,7 +95,7 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     assert link == private_url
 
     visitor.goto(f"/meetings/{slug}/")
-    expect(page.get_by_text(seats_left(visitor, 7)).first).to_be_visible()
+    visitor.eventually_shows(seats_left(visitor, 7))
 
     # The link from the email, followed in the browser.
     page.goto(link)
@@ -120,7 +120,7 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     visitor.check("private page after a change")
 
     visitor.goto(f"/meetings/{slug}/")
-    expect(page.get_by_text(seats_left(visitor, 8)).first).to_be_visible()
+    visitor.eventually_shows(seats_left(visitor, 8))
 
     page.goto(link)
     press(visitor, page.get_by_role("button", name=t("Cancel my RSVP")))
@@ -131,7 +131,7 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     visitor.check("private page after a cancel")
 
     visitor.goto(f"/meetings/{slug}/")
-    expect(page.get_by_text(seats_left(visitor, 10)).first).to_be_visible()
+    visitor.eventually_shows(seats_left(visitor, 10))
 
 
 @pytest.mark.parametrize("profile", WAITLIST_PROFILES)
@@ -153,7 +153,7 @@ def test_waitlist_moves_up_when_a_party_cancels(web, app, mailbox, profile):
 
     # Now full: the page and its form say "Join the waitlist".
     second.goto(f"/meetings/{slug}/")
-    expect(second.page.get_by_text(t("Full: join the waitlist.")).first).to_be_visible()
+    second.eventually_shows(t("Full: join the waitlist."))
     waitlist_button = second.page.get_by_role("button", name=t("Join the waitlist"))
     second.expect(
         waitlist_button.count() == 1,

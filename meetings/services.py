@@ -21,6 +21,7 @@ The waitlist rule, "first fit in arrival order":
     confirmed, nobody is moved to the waitlist; new RSVPs wait until enough seats free up.
 """
 
+import copy
 import datetime as dt
 import enum
 import uuid
@@ -114,7 +115,7 @@ def create_rsvp(
     """
     email = email.strip()
     with transaction.atomic():
-        meeting = _lock(meeting.pk)
+        meeting = _lock_for_rsvp(meeting)
         if submission_key is not None:
             earlier = Rsvp.objects.filter(
                 submission_key_hash=hash_submission_key(submission_key)
@@ -338,6 +339,23 @@ def _lock(meeting_pk: int) -> Meeting:
     return (
         Meeting.objects.select_for_update(of=("self",)).select_related("venue").get(pk=meeting_pk)
     )
+
+
+# What the RSVP rules read from the meeting row: read again under the lock.
+RULE_FIELDS = ("status", "capacity", "rsvp_enabled", "rsvp_closes_at", "starts_at", "ends_at")
+
+
+def _lock_for_rsvp(meeting: Meeting) -> Meeting:
+    """Lock the meeting row and return a copy of `meeting` with the fields the RSVP rules read
+    as they are now. Only those: the rest (title, venue) the caller read moments ago, maybe
+    from the cache, is what its page and email show; a change to them reaches people through
+    `save_meeting` anyway. One short statement instead of the whole translated row and venue."""
+    # The plain manager: modeltranslation's would rewrite a query that reads no text.
+    current = Meeting._base_manager.select_for_update().values(*RULE_FIELDS).get(pk=meeting.pk)
+    meeting = copy.copy(meeting)
+    for name, value in current.items():
+        setattr(meeting, name, value)
+    return meeting
 
 
 def _confirmed_seats(meeting: Meeting) -> int:

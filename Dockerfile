@@ -21,4 +21,4 @@ EXPOSE 8000
 # Migrations run at start; gunicorn then serves on port 8000 with gunicorn.conf.py: workers
 # from WEB_CONCURRENCY, forwarded headers believed only from FORWARDED_ALLOW_IPS, no access
 # log, private links redacted from its error log.
-CMD ["sh", "-c", "python manage.py migrate --no-input && exec gunicorn outreach.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:8000"]
+CMD ["sh", "-c", "if [ \"${MIGRATE_ON_START:-true}\" != false ]; then python manage.py migrate --no-input || exit 1; fi; exec gunicorn outreach.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:8000"]

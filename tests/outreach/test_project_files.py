@@ -33,7 +33,8 @@ def test_compose_web_waits_for_a_healthy_db_and_reads_env():
 
     assert web["depends_on"]["db"]["condition"] == "service_healthy"
     assert web["env_file"] == ".env"
-    assert web["ports"] == ["127.0.0.1:8000:8000"]
+    assert "ports" not in web  # only the proxy is published
+    assert web["expose"] == ["8000"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
     assert web["environment"]["CACHE_URL"].startswith("redis://")
 
@@ -49,6 +50,49 @@ def test_compose_runs_the_mail_worker_on_the_same_database_after_migrations():
     assert worker["depends_on"]["web"]["condition"] == "service_healthy"
 
 
+def test_compose_scales_out_behind_a_proxy_with_health_checks():
+    services = compose()["services"]
+    web, proxy = services["web"], services["proxy"]
+
+    assert set(services) >= {"db", "redis", "migrate", "web", "proxy", "worker"}
+    assert web["deploy"]["replicas"] == 2
+    assert web["environment"]["BEHIND_PROXY"] == "true"
+    # The replicas trust forwarded headers from the proxy's fixed address only.
+    assert (
+        web["environment"]["FORWARDED_ALLOW_IPS"] == (proxy["networks"]["default"]["ipv4_address"])
+    )
+    assert web["environment"]["MIGRATE_ON_START"] == "false"
+    assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert web["depends_on"]["redis"]["condition"] == "service_healthy"
+    for name in ("db", "redis", "web", "proxy"):
+        assert services[name]["healthcheck"]["test"], name
+    assert proxy["image"].startswith("caddy:")
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert any(port.endswith(":80") for port in proxy["ports"])
+    # Static files: collected by `migrate` into a volume the proxy serves.
+    assert "static:/app/var/static" in services["migrate"]["volumes"]
+    assert "static:/srv/static:ro" in proxy["volumes"]
+    assert "collectstatic" in " ".join(services["migrate"]["command"])
+
+
+def test_caddyfile_balances_healthy_replicas_and_serves_static_files():
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+
+    assert "name web" in caddyfile and "port 8000" in caddyfile
+    assert "health_uri /healthz" in caddyfile
+    assert "handle_path /static/*" in caddyfile
+    assert "\tlog" not in caddyfile  # no access log: addresses and private links
+
+
+def test_dockerfile_migrates_at_start_unless_told_not_to():
+    cmd = next(
+        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD")
+    )
+
+    assert "MIGRATE_ON_START" in cmd
+    assert "migrate --no-input || exit 1" in cmd
+
+
 def test_make_run_starts_the_mail_worker_beside_the_web_server():
     makefile = (ROOT / "Makefile").read_text()
     run = makefile[makefile.index("\nrun:") : makefile.index("\ntest:")]
@@ -61,7 +105,8 @@ def test_compose_environment_names_are_settings_the_app_reads():
     source = (ROOT / "outreach" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
 
-    names = set(compose()["services"]["web"]["environment"])
+    # MIGRATE_ON_START is read by the image's start command (Dockerfile), not by settings.
+    names = set(compose()["services"]["web"]["environment"]) - {"MIGRATE_ON_START"}
 
     assert names <= read
 

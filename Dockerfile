@@ -1,4 +1,4 @@
-# Production image: gunicorn serving Django, static files through whitenoise.
+# Production image: granian serving Django (WSGI), static files through whitenoise.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,7 +18,9 @@ RUN pybabel -q compile -d locale -D django \
 
 USER outreach
 EXPOSE 8000
-# Migrations run at start; gunicorn then serves on port 8000 with gunicorn.conf.py: workers
-# from WEB_CONCURRENCY, forwarded headers believed only from FORWARDED_ALLOW_IPS, no access
-# log, private links redacted from its error log.
-CMD ["sh", "-c", "if [ \"${MIGRATE_ON_START:-true}\" != false ]; then python manage.py migrate --no-input || exit 1; fi; exec gunicorn outreach.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:8000"]
+# Migrations run at start (MIGRATE_ON_START=false skips them: compose's `migrate` service does
+# them once); then granian serves on port 8000 (README, "The production server"): one process
+# per core (WEB_CONCURRENCY), one blocking thread each, keep-alive on, no access log (it would
+# record visitors' addresses and the private links in paths), slow clients read by its Rust
+# runtime before a worker thread is involved.
+CMD ["sh", "-c", "if [ \"${MIGRATE_ON_START:-true}\" != false ]; then python manage.py migrate --no-input || exit 1; fi; exec granian --interface wsgi --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --blocking-threads 1 --no-access-log --log-level ${GRANIAN_LOG_LEVEL:-warning} --http1-header-read-timeout 10000 --respawn-failed-workers --workers-kill-timeout 30 outreach.wsgi:application"]

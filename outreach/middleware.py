@@ -1,5 +1,7 @@
 """Project-wide request guards."""
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.template import loader
@@ -51,3 +53,36 @@ class RejectUnreadableRequests:
             response = HttpResponseBadRequest(loader.render_to_string("400.html"))
         response.status_code = status
         return response
+
+
+class ForwardedHeadersFromProxiesOnly:
+    """Drop X-Forwarded-Proto and X-Forwarded-Host unless the request came from one of our
+    proxies (FORWARDED_ALLOW_IPS): with BEHIND_PROXY, Django believes them, and a client
+    reaching the app directly must not make a plain-http request look secure or rename the
+    host. (X-Forwarded-For is weighed the same way where it is read: meetings/ratelimit.py.)
+    Goes first in settings.MIDDLEWARE, before SecurityMiddleware reads them.
+    """
+
+    HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.proxies = []
+        for allowed in settings.FORWARDED_ALLOW_IPS:
+            try:
+                self.proxies.append(ipaddress.ip_network(allowed, strict=False))
+            except ValueError:
+                continue
+
+    def __call__(self, request):
+        if not self._from_proxy(request.META.get("REMOTE_ADDR", "")):
+            for header in self.HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
+    def _from_proxy(self, address):
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)

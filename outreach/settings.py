@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "outreach.middleware.ForwardedHeadersFromProxiesOnly",
     "django.middleware.security.SecurityMiddleware",
     "outreach.middleware.RejectUnreadableRequests",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -126,7 +127,7 @@ SEATS_FRESH_SECONDS = env.int("SEATS_FRESH_SECONDS", default=5)
 # Each process keeps copies of the entries it used last, up to this many bytes.
 LOCAL_COPIES_BYTES = env.int("LOCAL_COPIES_BYTES", default=32 * 1024 * 1024)
 # Gunicorn workers (the Dockerfile's default); with more than one, the cache must be shared.
-WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=2)
 
 # Admin logins: after AXES_FAILURE_LIMIT wrong passwords for one account, or from one client,
 # further tries are refused for AXES_COOLOFF_MINUTES (the right password included). Counts
@@ -248,8 +249,8 @@ CONTENT_SECURITY_POLICY = {
 # Set BEHIND_PROXY only when a proxy you control sets X-Forwarded-Proto / X-Forwarded-For.
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 # The proxies' own addresses (or networks): X-Forwarded-For counts only when the request came
-# from one of them, and only as far back as a chain of them reaches. gunicorn reads the same
-# variable to decide whose X-Forwarded-Proto it believes.
+# from one of them, and only as far back as a chain of them reaches; X-Forwarded-Proto and
+# -Host are dropped from anyone else (outreach.middleware.ForwardedHeadersFromProxiesOnly).
 FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,4 +1,4 @@
-"""Real services for the tests that are about one: gunicorn started with the Dockerfile's
+"""Real services for the tests that are about one: the server started with the Dockerfile's
 command, a Redis server and a throwaway PostgreSQL cluster, each on a free port of its own.
 
 Nothing here touches the shared PostgreSQL (5432) or Redis (6379).
@@ -62,12 +62,15 @@ def manage(*args, env):
     )
 
 
-def dockerfile_gunicorn_command(port):
-    """The gunicorn part of the Dockerfile's CMD, bound to 127.0.0.1:`port`."""
+def dockerfile_server_command(port, env):
+    """The server part of the Dockerfile's CMD (after `exec`), bound to 127.0.0.1:`port`, with
+    its ${VAR:-default} expanded from `env` as the shell would."""
     cmd = (ROOT / "Dockerfile").read_text().split("\nCMD ", 1)[1]
-    gunicorn = re.search(r"exec (gunicorn [^\"]+)\"", cmd).group(1)
-    args = shlex.split(gunicorn.replace("0.0.0.0:8000", f"127.0.0.1:{port}"))
-    return [str(BIN / "gunicorn"), *args[1:]]
+    server = re.search(r"exec (granian [^\"]+)\"", cmd).group(1)
+    server = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda match: env.get(match[1], match[2]), server)
+    server = server.replace("--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {port}")
+    args = shlex.split(server)
+    return [str(BIN / "granian"), *args[1:]]
 
 
 def http(url, *, data=None, headers=None, timeout=30):
@@ -87,15 +90,15 @@ def http(url, *, data=None, headers=None, timeout=30):
 
 
 @contextlib.contextmanager
-def gunicorn(env, *, workers=3):
-    """The app under gunicorn, as the Dockerfile starts it; yields (base URL, log path)."""
+def production_server(env, *, workers=3):
+    """The app under the Dockerfile's server command; yields (base URL, log path)."""
     port = free_port()
     manage("collectstatic", "--no-input", env=env)
     with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "gunicorn.log"
+        log = Path(tmp) / "server.log"
         with log.open("w") as log_file:
             process = subprocess.Popen(  # noqa: S603
-                dockerfile_gunicorn_command(port),
+                dockerfile_server_command(port, {**env, "WEB_CONCURRENCY": str(workers)}),
                 cwd=ROOT,
                 env={**env, "WEB_CONCURRENCY": str(workers)},
                 stdout=log_file,

@@ -1,5 +1,5 @@
 """End-to-end tests: Debian's Chromium, driven by Playwright, against the site served as in
-production (gunicorn, DEBUG off, whitenoise, a fresh database, a real SMTP server).
+production (the Dockerfile's server command, DEBUG off, whitenoise, a fresh database, a real SMTP server).
 
 Where the browser (or axe-core) cannot be had, every test here skips with one reason;
 OUTREACH_E2E_REQUIRED=1 (CI sets it) turns that skip into a failure.

@@ -1,7 +1,7 @@
 """The site as production runs it, started once for the end-to-end tests.
 
 Everything that starts a process lives here, so a task queue worker (or anything else the
-production deployment runs beside gunicorn) is added in one place: `AppServer.start()`.
+production deployment runs beside the web server) is added in one place: `AppServer.start()`.
 """
 
 import os
@@ -33,21 +33,10 @@ E2E_CACHE_URL = os.environ.get("OUTREACH_E2E_CACHE_URL", "redis://127.0.0.1:6379
 
 
 def production_command(port, workers):
-    """The gunicorn line of the Dockerfile's CMD, on our own port."""
-    dockerfile = (BASE_DIR / "Dockerfile").read_text()
-    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
-    assert "gunicorn outreach.wsgi:application" in cmd, "the Dockerfile no longer runs gunicorn"
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "outreach.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--forwarded-allow-ips=*",
-    ]
+    """The server command of the Dockerfile's CMD (after `exec`), on our own port."""
+    from tests.servers import dockerfile_server_command
+
+    return dockerfile_server_command(port, {**os.environ, "WEB_CONCURRENCY": str(workers)})
 
 
 @dataclass
@@ -132,7 +121,7 @@ class AppServer:
         return done.stdout
 
     def prepare(self):
-        """What the image build and the container start do before gunicorn serves."""
+        """What the image build and the container start do before the server serves."""
         import redis
 
         redis.Redis.from_url(E2E_CACHE_URL).flushdb()  # nothing cached from an earlier run

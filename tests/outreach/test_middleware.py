@@ -53,3 +53,19 @@ def test_public_listing_still_shows_the_page_for_a_nul_byte(client):
     response = client.get("/en/meetings/?q=a%00b")
 
     assert response.status_code == 200
+
+
+def test_forwarded_proto_and_host_count_only_from_our_proxies(client, settings):
+    settings.BEHIND_PROXY = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.5"]
+    headers = {"HTTP_X_FORWARDED_PROTO": "https"}
+
+    direct = client.get("/healthz", REMOTE_ADDR="203.0.113.9", **headers)
+    from_proxy = client.get("/en/privacy/", REMOTE_ADDR="10.0.0.5", **headers)
+    forged = client.get("/en/privacy/", REMOTE_ADDR="203.0.113.9", **headers)
+
+    assert direct.status_code == 200
+    assert from_proxy.status_code == 200  # the proxy says https: no redirect
+    assert forged.status_code == 301  # a client saying so itself is still on plain http

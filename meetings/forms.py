@@ -579,27 +579,6 @@ class DuplicateSeriesForm(forms.Form):
 class FeedbackForm(forms.Form):
     """The three optional questions after a meeting, each on a 1 to 5 scale, and a comment."""
 
-    felt_welcome = forms.TypedChoiceField(
-        label=FeedbackAnswer.QUESTIONS["felt_welcome"],
-        coerce=int,
-        empty_value=None,
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    questions_answered = forms.TypedChoiceField(
-        label=FeedbackAnswer.QUESTIONS["questions_answered"],
-        coerce=int,
-        empty_value=None,
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    would_call_police = forms.TypedChoiceField(
-        label=FeedbackAnswer.QUESTIONS["would_call_police"],
-        coerce=int,
-        empty_value=None,
-        required=False,
-        widget=forms.RadioSelect,
-    )
     comment = PlainTextField(
         label=_("Anything you would like to tell us? (optional)"),
         help_text=_("Please do not include your name or other private details."),
@@ -617,10 +596,23 @@ class FeedbackForm(forms.Form):
         5: _("5 – very much"),
     }
 
+    field_order = [*FeedbackAnswer.QUESTIONS, "comment"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in FeedbackAnswer.QUESTIONS:
-            self.fields[name].choices = list(self.SCALE_NAMES.items())
-            self.fields[name].error_messages["invalid_choice"] = _(
-                "Please choose a number from 1 to 5, or leave the question out."
+        # One optional 1-to-5 question per FeedbackAnswer.QUESTIONS, in their order.
+        for name, question in FeedbackAnswer.QUESTIONS.items():
+            self.fields[name] = forms.TypedChoiceField(
+                label=question,
+                choices=list(self.SCALE_NAMES.items()),
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": _(
+                        "Please choose a number from 1 to 5, or leave the question out."
+                    )
+                },
             )
+        self.order_fields(self.field_order)

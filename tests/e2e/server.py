@@ -204,3 +204,5 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+        if self.log:
+            self.log.close()  # the file stays for read_log(); start() opens a new one

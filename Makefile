@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-e2e setup install env messages migrate demo lint format typecheck lock check ci clean npm-deps chromium bench
+.PHONY: run test test-e2e setup install env messages migrate demo lint format typecheck lock check ci clean npm-deps chromium wrk bench
 
 # `make run PORT=8001` serves on another port; the links it prints and emails follow it.
 # The mail worker runs beside the web server and stops with it (Ctrl-C stops both).
@@ -17,7 +17,7 @@ run: setup demo ## Set everything up and serve http://127.0.0.1:$(PORT) on SQLit
 	SITE_URL=http://127.0.0.1:$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Branch coverage of meetings/ and outreach/; the run fails below the floor in [tool.coverage.report].
-test: install env messages npm-deps chromium ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
+test: install env messages npm-deps chromium wrk ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
 	$(BIN)/pytest --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
 
 test-e2e: install env messages npm-deps chromium ## Only the end-to-end tests in a real browser (tests/e2e)
@@ -50,6 +50,15 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	elif [ ! -x $(CHROMIUM) ]; then \
 		echo "no $(CHROMIUM): the end-to-end tests will be skipped (as root, make installs it)"; fi
+
+# wrk, the load tool of `make bench` (a test runs the benchmark's script with it for a second).
+# As root, a missing wrk is installed; otherwise that test skips.
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; \
+	elif ! command -v wrk >/dev/null 2>&1; then \
+		echo "wrk not found: the benchmark script's test will be skipped (as root, make installs it)"; fi
 
 # ical.js (Thunderbird's calendar parser) for the feed test, and axe-core for the end-to-end
 # tests; without node the first skips, and so do the second.
@@ -107,10 +116,8 @@ check: install env ## Migrations up to date, and the deploy checks with producti
 
 # Issue 12's benchmark: a throwaway PostgreSQL database with 1,000 meetings and 100,000 RSVPs,
 # the production settings and server command, wrk on each path. Options: make bench BENCH_ARGS="--help".
-bench: install messages ## Measure req/s, p50, p99 and the ratio to /healthz of each path (needs PostgreSQL, Redis)
-	@command -v wrk >/dev/null 2>&1 || if [ "$$(id -u)" = 0 ]; then \
-		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
-	else echo "wrk not found: install it (Debian: sudo apt-get install wrk)"; exit 1; fi
+bench: install messages wrk ## Measure req/s, p50, p99 and the ratio to /healthz of each path (needs PostgreSQL, Redis)
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk not found: install it (Debian: sudo apt-get install wrk)"; exit 1; }
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 ci: ## What CI runs: .ci/run

@@ -745,6 +745,20 @@ def test_personal_calendar_file_keeps_the_private_link_and_the_public_one_does_n
     assert url("rsvp-calendar", "es", token=token) in page
 
 
+def test_a_cancelled_rsvp_is_not_offered_a_calendar_file(client):
+    """Once the party has cancelled, "Add to my calendar" would put a meeting they are not
+    going to into their calendar."""
+    token = token_from(post_rsvp(client, MeetingFactory()))
+    calendar_link = url("rsvp-calendar", token=token)
+
+    client.post(url("rsvp-cancel", token=token))
+    page = client.get(url("rsvp-manage", token=token)).content.decode()
+
+    assert "You cancelled this RSVP." in page
+    assert calendar_link not in page
+    assert "Add to my calendar" not in page
+
+
 def test_personal_calendar_file_of_an_unknown_link_is_not_found(client):
     response = client.get(url("rsvp-calendar", token="x" * 43))
 

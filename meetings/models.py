@@ -802,13 +802,15 @@ class Rsvp(models.Model):
 
 class OutgoingEmailQuerySet(models.QuerySet):
     def withdraw(self, reason):
-        """Erase address and text; what was not sent yet never will be (status failed,
-        `reason` as its last error). A message being sent right now is left to the worker,
+        """Erase address and text; what was not sent yet never will be (status withdrawn,
+        `reason` as its last error; a failed message stays failed). A message being sent right now is left to the worker,
         which erases it as soon as the server answers. Returns the number of rows changed."""
         return self.exclude(status=OutgoingEmail.Status.SENDING).update(
             status=Case(
-                When(status=OutgoingEmail.Status.SENT, then=Value(OutgoingEmail.Status.SENT)),
-                default=Value(OutgoingEmail.Status.FAILED),
+                When(
+                    status=OutgoingEmail.Status.QUEUED, then=Value(OutgoingEmail.Status.WITHDRAWN)
+                ),
+                default=F("status"),
             ),
             last_error=Case(
                 When(status=OutgoingEmail.Status.QUEUED, then=Value(reason)),
@@ -848,6 +850,8 @@ class OutgoingEmail(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Not sent because it was no longer needed (the RSVP was cancelled or purged first).
+        WITHDRAWN = "withdrawn", _("Withdrawn (no longer needed)")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     language = models.CharField(_("language"), max_length=10, choices=language_choices)

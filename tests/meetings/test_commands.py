@@ -119,7 +119,7 @@ def test_purge_erases_the_outbox_messages_of_old_rsvps(send_queued_mail):
     purge()
 
     assert list(OutgoingEmail.objects.values_list("status", "recipient", "subject", "text")) == [
-        ("failed", "", "", ""),
+        ("withdrawn", "", "", ""),
         ("sent", "", "", ""),
     ]
     assert send_queued_mail() == []

@@ -270,7 +270,7 @@ def test_cancelling_an_rsvp_withdraws_its_unsent_mail(send_queued_mail):
 
     assert send_queued_mail() == []
     assert list(OutgoingEmail.objects.values_list("status", "recipient", "text", "last_error")) == [
-        ("failed", "", "", "The RSVP was cancelled before it was sent.")
+        ("withdrawn", "", "", "The RSVP was cancelled before it was sent.")
     ]
 
 

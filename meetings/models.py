@@ -803,8 +803,9 @@ class Rsvp(models.Model):
 class OutgoingEmailQuerySet(models.QuerySet):
     def withdraw(self, reason):
         """Erase address and text; what was not sent yet never will be (status withdrawn,
-        `reason` as its last error; a failed message stays failed). A message being sent right now is left to the worker,
-        which erases it as soon as the server answers. Returns the number of rows changed."""
+        `reason` as its last error; a failed message stays failed). A message being sent right
+        now is left to the worker, which erases it as soon as the server answers. Returns the
+        number of rows changed."""
         return self.exclude(status=OutgoingEmail.Status.SENDING).update(
             status=Case(
                 When(

@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY requirements.lock ./
-RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+# The lock is complete: --no-deps installs it without a resolver (Makefile, `install`).
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements.lock && pip check
 
 COPY . .
 # Build-time only values: collectstatic needs settings to load. Catalogs compile with Babel.

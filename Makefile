@@ -26,10 +26,16 @@ test-e2e: install env messages npm-deps chromium ## Only the end-to-end tests in
 setup: install env messages migrate
 
 # Exact versions and hashes from the lock files, so every machine and CI install the same bytes.
+# The lock is complete (uv wrote every dependency into it), so pip installs it with --no-deps:
+# no resolver runs, and no pip version can reach for a release published after the lock was
+# made (pip 23.2 resolved pytest-cov's `coverage[toml]` extra to the newest coverage, which the
+# lock did not hash). `pip check` then proves that what was installed fits together.
+PIP_INSTALL_LOCK := -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r
 install: $(INSTALLED)
 $(INSTALLED): requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python $(PIP_INSTALL_LOCK) requirements-dev.lock
+	$(BIN)/python -m pip check --disable-pip-version-check
 	touch $@
 
 # Rewrites both lock files from pyproject.toml. Versions already locked are kept unless

@@ -17,9 +17,16 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from meetings import scheduling, staff_views
+from meetings import alerts, scheduling, staff_views
 from meetings.forms import StaffRsvpForm
-from meetings.models import Meeting, MeetingSeries, OutgoingEmail, Rsvp, Venue
+from meetings.models import (
+    AlertSubscriber,
+    Meeting,
+    MeetingSeries,
+    OutgoingEmail,
+    Rsvp,
+    Venue,
+)
 from meetings.qrcodes import qr_svg
 from meetings.services import (
     RsvpError,
@@ -710,12 +717,12 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         if self.may_see_recipients(request):
-            return [*self.list_display, "recipient"]
+            return [*self.list_display, "shown_recipient"]
         return self.list_display
 
     def get_fields(self, request, obj=None):
         if self.may_see_recipients(request):
-            return [*self.fields, "recipient"]
+            return [*self.fields, "shown_recipient"]
         return self.fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -723,6 +730,19 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def get_search_fields(self, request):
         return ["recipient"] if self.may_see_recipients(request) else []
+
+    def get_search_results(self, request, queryset, search_term):
+        # Alerts of new meetings are counted, never listed: a search by address finds none of
+        # them, so it cannot tell whether someone subscribed.
+        if search_term:
+            queryset = queryset.exclude(kind__in=alerts.ALERT_KINDS)
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("recipient"))
+    def shown_recipient(self, email):
+        if email.kind in alerts.ALERT_KINDS:
+            return _("(alert subscriber: not shown)")
+        return email.recipient
 
     def has_add_permission(self, request):
         return False
@@ -742,3 +762,48 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             ],
         }
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(AlertSubscriber)
+class AlertCountsAdmin(admin.ModelAdmin):
+    """Alerts of new meetings, as staff see them: counts per channel, language, area, venue
+    and series, and nothing else. No list, no search, no export: the only page is the
+    counts, for staff with "Can see how many residents subscribed to alerts"."""
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and request.user.has_perm("meetings.view_alert_counts")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        # The counts page in place of the list; no page for one row exists.
+        return [
+            path(
+                "",
+                self.admin_site.admin_view(self.counts_view),
+                name="meetings_alertsubscriber_changelist",
+            )
+        ]
+
+    def counts_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Alerts of new meetings: how many"),
+            "opts": self.opts,
+            "counts": alerts.counts(),
+        }
+        response = TemplateResponse(request, "admin/meetings/alert_counts.html", context)
+        add_never_cache_headers(response)
+        return response

@@ -227,10 +227,12 @@ def _send(email):
         content["text"],
         from_email=sender,
         to=[email.recipient],
-        headers={"Message-ID": email.message_id},
+        # Extra headers a message asked for when queued (alerts: List-Unsubscribe, RFC 8058).
+        headers={"Message-ID": email.message_id, **email.context.get("headers", {})},
     )
     message.attach_alternative(content["html"], "text/html")
-    message.attach("meeting.ics", content["calendar"].encode(), "text/calendar")
+    if content["calendar"]:
+        message.attach("meeting.ics", content["calendar"].encode(), "text/calendar")
     connection = get_connection(fail_silently=False)
     try:
         connection.open()

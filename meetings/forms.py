@@ -3,6 +3,7 @@
 import re
 import time
 
+import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -616,3 +617,134 @@ class FeedbackForm(forms.Form):
                 },
             )
         self.order_fields(self.field_order)
+
+
+class AlertSubscribeForm(forms.Form):
+    """'Tell me about new meetings': which meetings (held in a language, in an area, at a
+    venue, of a series) and an email address, a mobile number, or both. No account.
+
+    `about` is one value such as "held-in:es", "area:Oak Cliff", "venue:<slug>" or
+    "series:<slug>"; `alert_choice()` turns it into the AlertChoice fields.
+    """
+
+    about = forms.ChoiceField(label=_("Which new meetings?"))
+    email = SingleLineEmailField(
+        label=_("Email (optional)"),
+        required=False,
+        max_length=254,
+        error_messages={
+            "invalid": _(
+                "Please enter an email address such as name@example.com, or leave it empty."
+            ),
+            "max_length": MAX_LENGTH_MESSAGE,
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = PlainTextField(
+        label=_("Mobile number for text messages (optional)"),
+        help_text=_("For example (214) 555-0123. Reply STOP to any text to end them."),
+        required=False,
+        max_length=30,
+        error_messages={"max_length": MAX_LENGTH_MESSAGE},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    # The honeypot, as on the RSVP form.
+    leave_empty = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, venues, series, areas, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.venues = {venue.slug: venue for venue in venues}
+        self.series = {item.slug: item for item in series}
+        self.areas = sorted(set(areas), key=fold)
+        languages = [
+            (f"held-in:{code}", _("Meetings held in %(language)s") % {"language": name})
+            for code, name in ((code, language_name(code)) for code, _name in settings.LANGUAGES)
+        ]
+        choices = [(_("By language"), languages)]
+        if self.areas:
+            area_choices = [
+                (f"area:{area}", _("Meetings in %(area)s") % {"area": area}) for area in self.areas
+            ]
+            choices.append((_("By area of the city"), area_choices))
+        if self.venues:
+            choices.append(
+                (
+                    _("By venue"),
+                    [
+                        (f"venue:{slug}", _("Meetings at %(venue)s") % {"venue": venue.name})
+                        for slug, venue in self.venues.items()
+                    ],
+                )
+            )
+        if self.series:
+            choices.append(
+                (
+                    _("By series"),
+                    [
+                        (f"series:{slug}", _("The series %(series)s") % {"series": item.title})
+                        for slug, item in self.series.items()
+                    ],
+                )
+            )
+        self.fields["about"].choices = choices
+        self.fields["about"].error_messages["invalid_choice"] = _(
+            "Please choose which meetings to hear about from the list."
+        )
+
+    def clean_phone(self):
+        text = self.cleaned_data["phone"].strip()
+        if not text:
+            return ""
+        try:
+            number = phonenumbers.parse(text, settings.PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise ValidationError(
+                _("Please enter a mobile number such as (214) 555-0123, or leave it empty."),
+                code="invalid_phone",
+            )
+        if phonenumbers.number_type(number) not in TEXTABLE_NUMBERS:
+            raise ValidationError(
+                _("This number cannot receive text messages. Please enter a mobile number."),
+                code="not_mobile",
+            )
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned.get("leave_empty"):
+            raise ValidationError(
+                _("Please leave the last field empty and send the form again."), code="honeypot"
+            )
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise ValidationError(
+                _("Please enter an email address, a mobile number, or both."), code="no_address"
+            )
+        return cleaned
+
+    def alert_choice(self):
+        """The AlertChoice fields for `about`: {"held_in": "es"}, {"venue": <Venue>}…"""
+        kind, _colon, value = self.cleaned_data["about"].partition(":")
+        if kind == "held-in":
+            return {"held_in": value}
+        if kind == "area":
+            return {"area": value}
+        if kind == "venue":
+            return {"venue": self.venues[value]}
+        return {"series": self.series[value]}
+
+
+# Numbers that can take a text message ("fixed line or mobile" is what US numbers are).
+TEXTABLE_NUMBERS = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+}

@@ -845,6 +845,8 @@ class OutgoingEmail(models.Model):
         MEETING_CHANGED = "meeting_changed", _("Meeting changed")
         RSVP_REMINDER = "rsvp_reminder", _("Reminder before the meeting")
         FEEDBACK_REQUEST = "feedback_request", _("Questions after the meeting")
+        ALERT_CONFIRMATION = "alert_confirmation", _("Alerts: please confirm")
+        ALERT_DIGEST = "alert_digest", _("Alerts: new meetings")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -965,3 +967,90 @@ class FeedbackAnswer(models.Model):
 
     def __str__(self):
         return gettext("Feedback on %(meeting)s") % {"meeting": self.meeting}
+
+
+class AlertSubscriber(models.Model):
+    """Someone who asked to hear of new meetings: an email address as typed, or a mobile
+    number in E.164, the language to write in, and when the last digest went out. Nothing
+    else. Deleted (with its choices) by the one-click unsubscribe; staff see counts only
+    (meetings.alerts.counts), never a list: there is no admin list of these rows."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        TEXT = "text", _("Text message")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    address = models.CharField(_("email address or mobile number"), max_length=254)
+    language = models.CharField(_("language"), max_length=10, choices=language_choices)
+    last_digest_at = models.DateTimeField(_("last digest sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alert subscription")
+        verbose_name_plural = _("alert subscriptions")
+        # No add/change/delete/view permissions: nobody may list these rows, only count them.
+        default_permissions = ()
+        permissions = [
+            ("view_alert_counts", _("Can see how many residents subscribed to alerts")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                "channel", Lower("address"), name="alert_subscriber_unique_address"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} #{self.pk}"
+
+
+class AlertChoice(models.Model):
+    """What one subscriber asked to hear of: new meetings held in a language, in an area of
+    the city, at a venue, or of a series (exactly one of the four). Pending until confirmed
+    (the link in the email, or "YES" to the text)."""
+
+    subscriber = models.ForeignKey(
+        AlertSubscriber, related_name="choices", on_delete=models.CASCADE
+    )
+    held_in = models.CharField(_("held in"), max_length=10, blank=True, choices=language_choices)
+    area = models.CharField(_("area of the city"), max_length=100, blank=True)
+    venue = models.ForeignKey(
+        Venue, verbose_name=_("venue"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    series = models.ForeignKey(
+        MeetingSeries,
+        verbose_name=_("series"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alert choice")
+        verbose_name_plural = _("alert choices")
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(held_in__gt="", area="", venue__isnull=True, series__isnull=True)
+                    | Q(held_in="", area__gt="", venue__isnull=True, series__isnull=True)
+                    | Q(held_in="", area="", venue__isnull=False, series__isnull=True)
+                    | Q(held_in="", area="", venue__isnull=True, series__isnull=False)
+                ),
+                name="alert_choice_exactly_one",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{_('alert choice')} #{self.pk}"
+
+    def meetings(self, queryset):
+        """`queryset` narrowed to the meetings this choice is about."""
+        if self.held_in:
+            return queryset.in_language(self.held_in)
+        if self.area:
+            return queryset.filter(venue__area__iexact=self.area)
+        if self.venue_id:
+            return queryset.filter(venue_id=self.venue_id)
+        return queryset.filter(series_id=self.series_id)

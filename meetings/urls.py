@@ -1,6 +1,6 @@
 from django.urls import path
 
-from meetings import views
+from meetings import alert_views, views
 
 app_name = "meetings"
 
@@ -28,4 +28,9 @@ urlpatterns = [
     path("rsvp/<str:token>/cancel/", views.rsvp_cancel, name="rsvp-cancel"),
     path("rsvp/<str:token>/feedback/", views.rsvp_feedback, name="rsvp-feedback"),
     path("privacy/", views.privacy, name="privacy"),
+    # Alerts of new meetings (meetings/alerts.py): subscribe, confirm, unsubscribe.
+    path("alerts/", alert_views.subscribe, name="alerts-subscribe"),
+    path("alerts/sent/", alert_views.sent, name="alerts-sent"),
+    path("alerts/confirm/<str:token>/", alert_views.confirm, name="alerts-confirm"),
+    path("alerts/stop/<str:token>/", alert_views.unsubscribe, name="alerts-unsubscribe"),
 ]

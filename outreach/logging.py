@@ -4,6 +4,8 @@ import logging
 import re
 
 RSVP_TOKEN_IN_PATH = re.compile(r"(/rsvp/)[A-Za-z0-9_-]+")
+# The signed links of alerts of new meetings (confirm, stop): anyone holding one can use it.
+ALERT_TOKEN_IN_PATH = re.compile(r"(/alerts/(?:confirm|stop)/)[A-Za-z0-9_:-]+")
 # gunicorn names the client of a request it cannot parse: "Invalid request from ip=…".
 CLIENT_ADDRESS = re.compile(r"\b(ip=)(?:\d+(?:\.\d+){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f])")
 
@@ -11,7 +13,8 @@ CLIENT_ADDRESS = re.compile(r"\b(ip=)(?:\d+(?:\.\d+){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f
 def redact(value):
     if not isinstance(value, str):
         return value
-    return CLIENT_ADDRESS.sub(r"\1[address]", RSVP_TOKEN_IN_PATH.sub(r"\1[private]", value))
+    value = ALERT_TOKEN_IN_PATH.sub(r"\1[private]", RSVP_TOKEN_IN_PATH.sub(r"\1[private]", value))
+    return CLIENT_ADDRESS.sub(r"\1[address]", value)
 
 
 class RedactRsvpTokens(logging.Filter):

@@ -328,6 +328,18 @@ RSVP_RETENTION_DAYS = env.int("RSVP_RETENTION_DAYS", default=30)
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 FEEDBACK_REQUEST_HOURS_AFTER = env.int("FEEDBACK_REQUEST_HOURS_AFTER", default=2)
 
+# Alerts of new meetings (meetings/alerts.py): residents subscribe with an email or a mobile
+# number, no account. A subscription not confirmed within ALERTS_CONFIRM_DAYS days is deleted;
+# a confirmed one is kept until its one-click unsubscribe. The digest goes out at most once a
+# day per address, from the send_reminders pass.
+ALERTS_CONFIRM_DAYS = env.int("ALERTS_CONFIRM_DAYS", default=7)
+# The function that queues a text message (dotted path, called as f(number, language, text)):
+# empty until the text message sender exists; text subscriptions are kept and confirmed by a
+# "YES" reply but get no text while it is empty (README, "Alerts of new meetings").
+ALERTS_TEXT_SENDER = env.str("ALERTS_TEXT_SENDER", default="")
+# Numbers without a "+" are read as numbers of this country (ISO 3166 code).
+PHONE_REGION = env.str("PHONE_REGION", default="US")
+
 # Who residents can call: shown in the footer of every page, on the 429 page and error pages.
 DEPARTMENT_PHONE = env.str("DEPARTMENT_PHONE", default="")
 DEPARTMENT_EMAIL = env.str("DEPARTMENT_EMAIL", default="")

@@ -110,7 +110,9 @@ def test_send_reminders_command_reports_what_it_queued():
 
     call_command("send_reminders", stdout=out)
 
-    assert out.getvalue().strip() == "Queued 1 reminder(s) and 0 follow-up question email(s)."
+    assert out.getvalue().strip() == (
+        "Queued 1 reminder(s), 0 follow-up question email(s) and 0 alert digest(s)."
+    )
 
 
 def test_follow_up_questions_go_once_after_the_meeting(client, send_queued_mail):

@@ -48,7 +48,12 @@ def test_the_three_roles_exist_with_their_permissions():
         return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
 
     assert codenames("Door volunteers") == {"view_meeting", "check_in_rsvp"}
-    assert codenames("Viewers") == {"view_meeting", "view_venue", "view_meetingseries"}
+    assert codenames("Viewers") == {
+        "view_meeting",
+        "view_venue",
+        "view_meetingseries",
+        "view_alert_counts",
+    }
     assert {"view_rsvp_contact", "export_rsvp", "change_meeting", "add_rsvp"} <= codenames(
         "Outreach coordinators"
     )

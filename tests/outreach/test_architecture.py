@@ -77,6 +77,17 @@ def touches(names, forbidden):
         ),
         ("meetings.emails", ["meetings.views", "meetings.services", "meetings.templatetags"]),
         ("meetings.tokens", ["meetings.views", "meetings.services", "meetings.forms"]),
+        (
+            "meetings.alerts",
+            [
+                "meetings.views",
+                "meetings.admin",
+                "meetings.feeds",
+                "meetings.forms",
+                "meetings.services",
+                "meetings.templatetags",
+            ],
+        ),
     ],
 )
 def test_module_imports_nothing_above_its_layer(module, forbidden):
@@ -88,6 +99,14 @@ def test_services_import_only_models_emails_and_tokens_of_the_app():
     own &= {path.stem for path in (ROOT / "meetings").glob("*.py")}
 
     assert own <= {"models", "emails", "tokens"}
+
+
+def test_alerts_import_only_models_emails_and_formatting_of_the_app():
+    own = {
+        name.split(".")[1] for name in imports_of("meetings.alerts") if name.startswith("meetings.")
+    }
+
+    assert own <= {"models", "emails", "formatting"}
 
 
 def test_no_module_imports_a_template_tag_library():

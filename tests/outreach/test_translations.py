@@ -33,9 +33,10 @@ from django.template import loader
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 
-from meetings import services
-from meetings.models import Meeting, Rsvp
+from meetings import alerts, services
+from meetings.models import AlertChoice, AlertSubscriber, Meeting, Rsvp
 from meetings.tokens import manage_url
 from tests.factories import MeetingFactory, MeetingSeriesFactory, RsvpFactory, VenueFactory
 
@@ -455,6 +456,27 @@ def manage_pages(site):
     ]
 
 
+def alert_pages(name):
+    """A confirmation or unsubscribe link of a pending subscription, and a made-up one."""
+
+    def build(site):
+        subscriber = AlertSubscriber.objects.create(
+            channel="email", address=f"{name}@example.org", language="en"
+        )
+        choice = AlertChoice.objects.create(subscriber=subscriber, held_in="es")
+        token = (
+            alerts.confirm_token(choice)
+            if name == "meetings:alerts-confirm"
+            else alerts.unsubscribe_token(subscriber)
+        )
+        return [
+            Page(reverse(name, kwargs={"token": token})),
+            Page(reverse(name, kwargs={"token": "1:not-signed"}), status=404),
+        ]
+
+    return build
+
+
 PAGES.update(
     {
         "meetings:privacy": lambda site: [Page(reverse("meetings:privacy"))],
@@ -481,6 +503,13 @@ PAGES.update(
             Page(reverse("meetings:feed-language", kwargs={"code": translation.get_language()}))
         ],
         "meetings:feed-atom": lambda site: [Page(reverse("meetings:feed-atom"))],
+        "meetings:alerts-subscribe": lambda site: [
+            Page(reverse("meetings:alerts-subscribe")),
+            Page(reverse("meetings:alerts-subscribe") + "?venue=hall"),
+        ],
+        "meetings:alerts-sent": lambda site: [Page(reverse("meetings:alerts-sent"))],
+        "meetings:alerts-confirm": alert_pages("meetings:alerts-confirm"),
+        "meetings:alerts-unsubscribe": alert_pages("meetings:alerts-unsubscribe"),
     }
 )
 # Addresses no URL name covers.
@@ -597,10 +626,24 @@ def email_contexts():
     cancelled_rsvp = RsvpFactory(meeting=cancelled)
     base = {"site_url": settings.SITE_URL, "SITE_URL": settings.SITE_URL}
     manage = {"manage_url": settings.SITE_URL + "/rsvp/manage/token/"}
+    # Alerts of new meetings: what the subscriber chose and the meetings, in the active
+    # language when the template is rendered (as meetings/alerts.py writes them).
+    what = lazy(lambda: alerts.describe(AlertChoice(held_in="vi")), str)()
+    title = lazy(lambda: meeting.title, str)()
+    alert = {
+        "what": what,
+        "confirm_url": settings.SITE_URL + "/alerts/confirm/token/",
+        "confirm_days": 7,
+        "unsubscribe_url": settings.SITE_URL + "/alerts/stop/token/",
+        "listing_url": settings.SITE_URL + "/meetings/",
+        "meetings": [{"title": title, "date": "", "time": "", "venue": "", "url": "/m/"}],
+    }
     return [
-        {**base, **manage, "meeting": meeting, "rsvp": confirmed},
-        {**base, **manage, "meeting": meeting, "rsvp": waitlisted},
-        {**base, **manage, "meeting": cancelled, "rsvp": cancelled_rsvp},
+        {**base, **manage, **alert, "meeting": meeting, "rsvp": confirmed},
+        {**base, **manage, **alert, "meeting": meeting, "rsvp": waitlisted},
+        {**base, **manage, **alert, "meeting": cancelled, "rsvp": cancelled_rsvp},
+        {**base, **manage, **alert, "meeting": meeting, "rsvp": confirmed}
+        | {"what": [what], "confirm_days": 1, "meetings": []},
     ]
 
 

@@ -1,21 +1,26 @@
-"""One pass of the emails that go out at a set time: reminders before meetings and the
-anonymous questions after them. Safe to run every few minutes, and by two machines at once:
-each party gets each email once."""
+"""One pass of the messages that go out at a set time: reminders before meetings, the
+anonymous questions after them, and the daily digest of alerts of new meetings. Safe to run
+every few minutes, and by two machines at once: each party gets each email once, and each
+alert subscriber at most one digest a day."""
 
 from django.core.management.base import BaseCommand
 
+from meetings.alerts import send_digests
 from meetings.services import ask_for_feedback, send_reminders
 
 
 class Command(BaseCommand):
     help = (
-        "Queue the reminders of meetings starting within REMINDER_HOURS_BEFORE hours and the "
-        "follow-up questions of meetings that ended; each party gets each email once."
+        "Queue the reminders of meetings starting within REMINDER_HOURS_BEFORE hours, the "
+        "follow-up questions of meetings that ended, and the digests of alerts of new "
+        "meetings; each party gets each email once."
     )
 
     def handle(self, *args, **options):
         reminders = send_reminders()
         follow_ups = ask_for_feedback()
+        digests = send_digests()
         self.stdout.write(
-            f"Queued {reminders} reminder(s) and {follow_ups} follow-up question email(s)."
+            f"Queued {reminders} reminder(s), {follow_ups} follow-up question email(s) "
+            f"and {digests} alert digest(s)."
         )

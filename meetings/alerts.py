@@ -39,7 +39,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
-from meetings.emails import send_queued_email
+from meetings import outbox
 from meetings.formatting import language_name, long_date, time_range
 from meetings.models import AlertChoice, AlertSubscriber, Meeting, OutgoingEmail
 
@@ -384,7 +384,8 @@ def _digest_text(subscriber, meetings):
 
 def _queue_email(kind, subscriber, context):
     """An outbox row written now (its links exist only here) and the worker's task, in the
-    caller's transaction. The List-Unsubscribe headers (RFC 8058) travel in its context."""
+    caller's transaction (`outbox.put`). The List-Unsubscribe headers (RFC 8058) travel in
+    its context; `emails.send` adds them to the message."""
     language = subscriber.language
     unsubscribe = unsubscribe_url(subscriber)
     with translation.override(language):
@@ -392,7 +393,7 @@ def _queue_email(kind, subscriber, context):
         subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
         text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}_body.txt", context))
         html = render_to_string(f"emails/{kind}_body.html", context)
-    email = OutgoingEmail.objects.create(
+    row = OutgoingEmail(
         kind=kind,
         language=language,
         recipient=subscriber.address,
@@ -407,7 +408,7 @@ def _queue_email(kind, subscriber, context):
             }
         },
     )
-    send_queued_email.enqueue([email.pk])
+    outbox.put([row])
 
 
 def _queue_confirmation_email(subscriber, choice, language):

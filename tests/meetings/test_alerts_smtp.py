@@ -19,7 +19,7 @@ def mailbox(settings):
     from tests.e2e.mailbox import Mailbox
 
     box = Mailbox().start()
-    settings.EMAIL_BACKEND = "meetings.emails.SmtpBackend"
+    settings.EMAIL_BACKEND = "meetings.mail_backend.SmtpBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", box.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""

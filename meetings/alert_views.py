@@ -61,8 +61,10 @@ def subscribe(request):
             initial["about"] = f"{name}:{value}"
             break
     form = _form(initial=initial)
-    if initial and initial["about"] not in dict(_flat(form.fields["about"].choices)):
-        del initial["about"]
+    if initial.get("about") not in dict(_flat(form.fields["about"].choices)):
+        # Opened from the listing (or with an unknown preset): meetings held in the reader's
+        # language to start with.
+        form.initial["about"] = f"held-in:{translation.get_language()}"
     return _subscribe_page(request, form)
 
 

@@ -19,8 +19,8 @@ last digest). Nothing else: no name, no client address.
 - Staff see `counts()` only.
 
 Email goes through the outbox (OutgoingEmail) and its worker. Texts go through the function
-named by ALERTS_TEXT_SENDER, called as f(number, language, text); while it is empty no text
-is sent (README, "Alerts of new meetings").
+named by ALERTS_TEXT_SENDER, called as f(number, language=…, text=…, kind=…) in the caller's
+transaction; while it is empty no text is sent (README, "Alerts of new meetings").
 """
 
 import datetime as dt
@@ -176,7 +176,7 @@ def _subscribe_one(channel, address, *, choice, language):
                 "Police Community Outreach: reply YES to get a text about %(what)s. "
                 "If you did not ask, ignore this message."
             ) % {"what": describe(pending)}
-        _send_text(subscriber, text)
+        _send_text(subscriber, text, kind=OutgoingEmail.Kind.ALERT_CONFIRMATION)
 
 
 def _subscriber(channel, address, language):
@@ -223,7 +223,7 @@ def confirm_by_text(number: str, body: str) -> bool:
             "Police Community Outreach: you will get a text when new meetings are posted, "
             "at most one a day. To stop: %(link)s or reply STOP."
         ) % {"link": unsubscribe_url(subscriber)}
-    _send_text(subscriber, text)
+    _send_text(subscriber, text, kind=OutgoingEmail.Kind.ALERT_CONFIRMATION)
     return True
 
 
@@ -249,10 +249,10 @@ def forget_number(number: str) -> bool:
 
 
 def _forget(subscriber):
-    if subscriber.channel == Channel.EMAIL:
-        OutgoingEmail.objects.filter(
-            kind__in=ALERT_KINDS, recipient__iexact=subscriber.address
-        ).withdraw("The resident unsubscribed from alerts.")
+    # Email and text rows alike: the recipient is the address or the number.
+    OutgoingEmail.objects.filter(
+        kind__in=ALERT_KINDS, recipient__iexact=subscriber.address
+    ).withdraw("The resident unsubscribed from alerts.")
     subscriber.delete()
 
 
@@ -344,7 +344,11 @@ def _send_digest(subscriber, choices, meetings, now, cutoff):
         if subscriber.channel == Channel.EMAIL:
             _queue_digest_email(subscriber, choices, meetings)
         else:
-            _send_text(subscriber, _digest_text(subscriber, meetings))
+            _send_text(
+                subscriber,
+                _digest_text(subscriber, meetings),
+                kind=OutgoingEmail.Kind.ALERT_DIGEST,
+            )
     return True
 
 
@@ -448,16 +452,17 @@ def text_sender():
     return import_string(settings.ALERTS_TEXT_SENDER)
 
 
-def _send_text(subscriber, text):
-    """Hand the text to the text sender; False (and a log line without the number) when
-    there is none yet."""
+def _send_text(subscriber, text, *, kind):
+    """Hand the text to the text sender, called as f(number, language=…, text=…, kind=…) (it
+    queues an outbox row in the caller's transaction); False (and a log line without the
+    number) when there is none yet."""
     sender = text_sender()
     if sender is None:
         logger.warning(
             "Alert text to subscriber %s not sent: no ALERTS_TEXT_SENDER.", subscriber.pk
         )
         return False
-    sender(subscriber.address, subscriber.language, text)
+    sender(subscriber.address, language=subscriber.language, text=text, kind=kind)
     return True
 
 

@@ -336,7 +336,8 @@ FEEDBACK_REQUEST_HOURS_AFTER = env.int("FEEDBACK_REQUEST_HOURS_AFTER", default=2
 # a confirmed one is kept until its one-click unsubscribe. The digest goes out at most once a
 # day per address, from the send_reminders pass.
 ALERTS_CONFIRM_DAYS = env.int("ALERTS_CONFIRM_DAYS", default=7)
-# The function that queues a text message (dotted path, called as f(number, language, text)):
+# The function that queues a text message (dotted path, called as
+# f(number, language=…, text=…, kind=…) in the caller's transaction):
 # empty until the text message sender exists; text subscriptions are kept and confirmed by a
 # "YES" reply but get no text while it is empty (README, "Alerts of new meetings").
 ALERTS_TEXT_SENDER = env.str("ALERTS_TEXT_SENDER", default="")

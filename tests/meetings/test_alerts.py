@@ -3,12 +3,14 @@ digest, one-click unsubscribe, and what staff may see (counts only)."""
 
 import datetime as dt
 import re
+import threading
 from io import StringIO
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -49,7 +51,7 @@ def texts(settings):
 sent = []
 
 
-def record_text(number, language, text):
+def record_text(number, *, language, text, kind):
     sent.append((number, language, text))
 
 
@@ -90,8 +92,11 @@ def test_subscribe_page_starts_with_the_venue_it_was_opened_from(client):
     assert '<option value="venue:library" selected>Reuniones en Biblioteca</option>' in html
     assert '<option value="area:Oak Cliff">Reuniones en Oak Cliff</option>' in html
     assert "Reuniones en español" in html
-    # An unknown preset is ignored, not an error.
-    assert client.get(url("alerts-subscribe") + "?venue=nowhere").status_code == 200
+    # From the listing, or with an unknown preset (not an error): the reader's own language.
+    for address in (url("alerts-subscribe", "vi"), url("alerts-subscribe", "vi") + "?venue=x"):
+        page = client.get(address)
+        assert page.status_code == 200
+        assert '<option value="held-in:vi" selected>' in page.content.decode()
 
 
 def test_subscribe_keeps_only_the_address_and_the_choice_and_asks_to_confirm(
@@ -536,4 +541,31 @@ def test_confirm_and_stop_links_never_reach_the_logs():
     )
     assert redact("Bad Request: /vi/alerts/stop/7:Qw-e_r/") == (
         "Bad Request: /vi/alerts/stop/[private]/"
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_once_on_postgresql_send_each_address_one_digest():
+    for number in range(30):
+        confirmed_subscriber(f"p{number}@example.org")
+    publish(language="es")
+    counts = []
+
+    def run():
+        try:
+            counts.append(alerts.send_digests())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(counts) == 30
+    digests = OutgoingEmail.objects.filter(kind="alert_digest")
+    assert sorted(digests.values_list("recipient", flat=True)) == sorted(
+        f"p{number}@example.org" for number in range(30)
     )

@@ -278,6 +278,11 @@ def send_digests(now: dt.datetime | None = None) -> int:
     last day. Returns how many were queued. Safe to run from two schedulers at once."""
     now = now or timezone.now()
     purge_unconfirmed(now)
+    # An alert message given up on keeps no address: staff never see it, and the next
+    # digest tries again anyway.
+    OutgoingEmail.objects.filter(kind__in=ALERT_KINDS, status=OutgoingEmail.Status.FAILED).exclude(
+        recipient=""
+    ).update(recipient="")
     cutoff = now - DIGEST_EVERY
     due = list(
         AlertSubscriber.objects.filter(choices__confirmed_at__isnull=False)

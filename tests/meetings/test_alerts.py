@@ -569,3 +569,12 @@ def test_two_schedulers_at_once_on_postgresql_send_each_address_one_digest():
     assert sorted(digests.values_list("recipient", flat=True)) == sorted(
         f"p{number}@example.org" for number in range(30)
     )
+
+
+def test_an_alert_message_given_up_on_keeps_no_address(client):
+    subscribe(client, email="bounce@example.org")
+    OutgoingEmail.objects.update(status=OutgoingEmail.Status.FAILED, text="")
+
+    alerts.send_digests()
+
+    assert OutgoingEmail.objects.get().recipient == ""

@@ -115,7 +115,7 @@ def unsubscribe_url(subscriber):
 
 
 def describe(choice: AlertChoice) -> str:
-    """'new meetings held in Spanish' / 'nuevas reuniones en Oak Cliff'…, in the active
+    """'new meetings held in Spanish' / 'reuniones nuevas en la zona de Oak Cliff'…, in the active
     language."""
     if choice.held_in:
         return gettext("new meetings held in %(language)s") % {
@@ -123,8 +123,9 @@ def describe(choice: AlertChoice) -> str:
         }
     if choice.area:
         return gettext("new meetings in %(area)s") % {"area": choice.area}
-    if choice.venue_id:
+    if choice.venue is not None:
         return gettext("new meetings at %(venue)s") % {"venue": choice.venue.name}
+    assert choice.series is not None  # noqa: S101 - the check constraint: exactly one choice
     return gettext("new meetings of the series %(series)s") % {"series": choice.series.title}
 
 
@@ -292,13 +293,13 @@ def send_digests(now: dt.datetime | None = None) -> int:
     )
     if not due:
         return 0
-    choices = {}
+    choices: dict[int, list[AlertChoice]] = {}
     for choice in AlertChoice.objects.filter(
         subscriber__in=due, confirmed_at__isnull=False
     ).select_related("venue", "series"):
         choices.setdefault(choice.subscriber_id, []).append(choice)
     earliest = min(
-        max(choice.confirmed_at, subscriber.last_digest_at or choice.confirmed_at)
+        _since(choice, subscriber)
         for subscriber in due
         for choice in choices.get(subscriber.pk, [])
     )
@@ -324,16 +325,23 @@ def send_digests(now: dt.datetime | None = None) -> int:
         meetings = [
             meeting
             for meeting in recent
-            if any(
-                matches(choice, meeting)
-                and meeting.published_at
-                > max(choice.confirmed_at, subscriber.last_digest_at or choice.confirmed_at)
+            if meeting.published_at is not None
+            and any(
+                matches(choice, meeting) and meeting.published_at > _since(choice, subscriber)
                 for choice in choices.get(subscriber.pk, [])
             )
         ]
         if meetings and _send_digest(subscriber, choices[subscriber.pk], meetings, now, cutoff):
             queued += 1
     return queued
+
+
+def _since(choice: AlertChoice, subscriber: AlertSubscriber) -> dt.datetime:
+    """What a confirmed choice hears of: meetings first published after this."""
+    assert choice.confirmed_at is not None  # noqa: S101 - only confirmed choices are read
+    if subscriber.last_digest_at is None:
+        return choice.confirmed_at
+    return max(choice.confirmed_at, subscriber.last_digest_at)
 
 
 def _send_digest(subscriber, choices, meetings, now, cutoff):

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from meetings import staff_views
-from meetings.forms import StaffRsvpForm
 from meetings.models import Meeting, MeetingSeries, OutgoingEmail, Rsvp, Venue
 from meetings.qrcodes import qr_svg
 from meetings.services import (
@@ -29,6 +28,7 @@ from meetings.services import (
     move_meeting,
     publish_meeting,
 )
+from meetings.staff_forms import StaffRsvpForm
 from meetings.tokens import manage_url
 from meetings.widgets import LabelledSplitDateTime
 

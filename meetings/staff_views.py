@@ -113,7 +113,7 @@ def _door_totals(meeting):
         .values("needs_interpretation")
         .annotate(people=Sum("party_size"))
     )
-    names = dict(Rsvp._meta.get_field("needs_interpretation").choices)
+    names = dict(Rsvp._meta.get_field("needs_interpretation").choices or [])
     return {
         "figures": figures,
         "interpretation_now": [

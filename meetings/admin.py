@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from meetings import alerts, staff_views
-from meetings.forms import StaffRsvpForm
 from meetings.models import (
     AlertSubscriber,
     Meeting,
@@ -36,6 +35,7 @@ from meetings.services import (
     move_meeting,
     publish_meeting,
 )
+from meetings.staff_forms import StaffRsvpForm
 from meetings.tokens import manage_url
 from meetings.widgets import LabelledSplitDateTime
 

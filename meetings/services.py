@@ -36,7 +36,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
 from meetings import emails, scheduling
-from meetings.models import FeedbackAnswer, Meeting, OutgoingEmail, Rsvp
+from meetings.models import RSVP_ANSWER_FIELDS, FeedbackAnswer, Meeting, OutgoingEmail, Rsvp
 from meetings.tokens import hash_submission_key, hash_token, make_token, token_for_submission
 
 
@@ -185,15 +185,9 @@ def update_rsvp(
     (code "not_enough_seats") and nothing changes. A waitlisted RSVP keeps its place in line.
     Fewer people free seats, which promote the waitlist.
     """
-    details = {
-        "party_size": party_size,
-        "language": language,
-        "first_name": first_name,
-        "needs_interpretation": needs_interpretation,
-        "needs_wheelchair_access": needs_wheelchair_access,
-        "needs_childcare": needs_childcare,
-        "note": note,
-    }
+    # The answers, by the names declared once beside the model (the arguments above).
+    arguments = locals()
+    details = {name: arguments[name] for name in RSVP_ANSWER_FIELDS}
     with transaction.atomic():
         meeting = _lock(rsvp.meeting_id)
         rsvp = Rsvp.objects.get(pk=rsvp.pk)

@@ -131,6 +131,7 @@ def test_volunteer_keeps_checking_in_without_signal(web, app, profile):
     # The page opens again without signal, with the taps still waiting.
     page.reload()
     expect(page.get_by_role("heading", name=t("So far"))).to_be_visible()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
     expect(waiting).to_have_count(2)
     expect(total(page, "arrived")).to_have_text("7")
     assert server_state(app, slug) == {"in": [f"José{tag}"], "walk_ins": [], "taps": ["checked_in"]}

@@ -299,9 +299,12 @@
 
   if (walkInForm) {
     walkInForm.addEventListener("submit", (event) => {
-      const size = Number(walkInForm.elements.party_size.value);
+      const input = walkInForm.elements.party_size;
+      const size = Number(input.value);
       // A count the server would refuse: let the form go, for its translated message.
-      if (!Number.isInteger(size) || size < 1 || size > 10) return;
+      if (!input.value || !Number.isInteger(size) || size < 1 || size > Number(input.max || 10)) {
+        return;
+      }
       event.preventDefault();
       const fields = [["walk_in", "1"]];
       for (const [name, value] of new FormData(walkInForm)) {

@@ -104,9 +104,12 @@ def test_volunteer_keeps_checking_in_without_signal(web, app, profile):
     expect(undo).to_be_visible()
     badge = page.get_by_text(t("✓ Arrived")).filter(visible=True)
     expect(badge).to_be_visible()
-    assert badge.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(27, 94, 32)"
-    background = "e => getComputedStyle(e).backgroundColor"
-    assert undo.evaluate(background) != check_in.evaluate(background)
+    # A solid dark green badge (white on it: 7.9:1); "Undo" outlined on white, unlike the
+    # filled "Check in". (Assertions that retry: the list refreshes itself after a send.)
+    expect(badge).to_have_css("background-color", "rgb(27, 94, 32)")
+    expect(undo).to_have_css("background-color", "rgb(255, 255, 255)")
+    expect(undo).to_have_css("border-top-width", "2px")
+    expect(check_in).not_to_have_css("background-color", "rgb(255, 255, 255)")
     volunteer.check("check-in page, José checked in")
 
     # No signal: María's check-in and a walk-in of 3 wait on the phone, on screen.

@@ -279,11 +279,24 @@
 
   // Taps -----------------------------------------------------------------------------------
 
+  // A double tap is one tap: a second tap on the same button within this time is ignored
+  // (otherwise "Check in" would turn into "Undo" under the finger, or a walk-in count twice).
+  const DOUBLE_TAP_MS = 1000;
+  const lastTap = new Map();
+
+  function isDoubleTap(what) {
+    const now = Date.now();
+    const before = lastTap.get(what);
+    lastTap.set(what, now);
+    return before !== undefined && now - before < DOUBLE_TAP_MS;
+  }
+
   list.addEventListener("submit", (event) => {
     const form = event.target.closest("form.door-tap");
     if (!form) return;
     event.preventDefault();
     const row = form.closest("li");
+    if (isDoubleTap(`rsvp:${row.dataset.rsvp}`)) return;
     const undo = form.querySelector("input[name=action]").value === "undo";
     enqueue({
       kind: "tap",
@@ -306,6 +319,7 @@
         return;
       }
       event.preventDefault();
+      if (isDoubleTap("walk-in")) return;
       const fields = [["walk_in", "1"]];
       for (const [name, value] of new FormData(walkInForm)) {
         if (name !== "csrfmiddlewaretoken" && name !== "key") fields.push([name, value]);

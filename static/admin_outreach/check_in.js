@@ -217,7 +217,28 @@
       if (sent && !queue().length) allSent = true;
       paint();
     }
-    if (sent) refresh();
+    if (sent) {
+      keepCopy();
+      refresh();
+    }
+  }
+
+  // The page as it now is (the server's answers in it) becomes the copy the service worker
+  // opens offline, at once: the refresh below replaces it, unless the signal is gone first.
+  function keepCopy() {
+    if (!window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+    const copy = document.documentElement.cloneNode(true);
+    copy.querySelector("#door-notices").replaceChildren();
+    for (const message of copy.querySelectorAll(".messagelist")) message.remove();
+    const html = `<!DOCTYPE html>\n${copy.outerHTML}`;
+    const headers = {
+      "Content-Type": "text/html; charset=utf-8",
+      "X-Door-Clear-After": clearAfter,
+    };
+    caches
+      .open(CACHE)
+      .then((cache) => cache.put(pagePath, new Response(html, { headers })))
+      .catch(() => {});
   }
 
   function fromHtml(html) {

@@ -211,13 +211,20 @@ def _tap_message(result):
             return messages.WARNING, text % values
 
 
-def _over_capacity_message(meeting, over):
-    arrived = meeting.capacity + over
+def _over_capacity_text(arrived, capacity):
     return ngettext(
         "Over capacity: %(arrived)d person is in for %(capacity)d seats. Tell the coordinator.",
         "Over capacity: %(arrived)d people are in for %(capacity)d seats. Tell the coordinator.",
         arrived,
-    ) % {"arrived": arrived, "capacity": meeting.capacity}
+    ) % {"arrived": arrived, "capacity": capacity}
+
+
+def _over_capacity_message(meeting, over):
+    return _over_capacity_text(meeting.capacity + over, meeting.capacity)
+
+
+# Stand-ins the door script replaces with the numbers it counts offline.
+ARRIVED_SLOT, CAPACITY_SLOT = 999999, 888888
 
 
 def _tell(request, meeting, result):
@@ -284,7 +291,10 @@ def _door_totals(meeting):
     over = over_capacity(meeting)
     return {
         "figures": figures,
+        "capacity": meeting.capacity,
         "over_capacity": _over_capacity_message(meeting, over) if over else "",
+        # The same warning for taps still on the phone (check_in.js fills in the numbers).
+        "over_capacity_offline": _over_capacity_text(ARRIVED_SLOT, CAPACITY_SLOT),
         "interpretation_now": [
             (
                 str(names.get(row["needs_interpretation"], row["needs_interpretation"])),

@@ -126,10 +126,22 @@
       if (!walkInKeys.has(row.dataset.key)) row.remove();
     }
     const deltas = { arrived, walk_ins: walkIns, expected: 0 };
-    for (const total of document.querySelectorAll("#door-totals [data-total]")) {
+    const totals = document.getElementById("door-totals");
+    for (const total of totals.querySelectorAll("[data-total]")) {
       if (total.dataset.base === undefined) total.dataset.base = total.textContent.trim();
       total.textContent = String(Number(total.dataset.base) + deltas[total.dataset.total]);
     }
+    // Over capacity with the taps still on the phone: said now, not once they are sent.
+    const capacity = Number(totals.dataset.capacity || 0);
+    const inNow = Number(totals.querySelector('[data-total="arrived"]').textContent);
+    const waitingWarning = totals.querySelector(".door-over-capacity-waiting");
+    const serverWarning = totals.querySelector(".door-over-capacity:not(.door-over-capacity-waiting)");
+    const showWaiting = capacity > 0 && inNow > capacity && arrived !== 0;
+    waitingWarning.hidden = !showWaiting;
+    waitingWarning.querySelector("strong").textContent = showWaiting
+      ? totals.dataset.overCapacity.replace("999999", String(inNow)).replace("888888", String(capacity))
+      : "";
+    if (serverWarning) serverWarning.hidden = showWaiting;
     showStatus(items.length);
   }
 

@@ -202,14 +202,14 @@
           later(); // no connection after all: try again soon
           break;
         }
+        if (response.status >= 500) {
+          later(); // the server is having trouble: the tap waits and goes later
+          break;
+        }
         const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
         if (!json || response.status === 403) {
           // Logged out (a redirect to the login page) or the session's token changed.
           loggedOut = true;
-          later();
-          break;
-        }
-        if (response.status >= 500) {
           later();
           break;
         }

@@ -537,3 +537,11 @@ def test_viewers_get_no_door_buttons(login_as):
     home = login_as("Viewers").get(reverse("admin:index"))
 
     assert 'class="door-today"' not in home.content.decode()
+
+
+def test_logging_out_tells_the_browser_to_delete_what_the_door_page_kept(login_as):
+    client = login_as("Door volunteers")
+
+    response = client.post(reverse("admin:logout"))
+
+    assert response["Clear-Site-Data"] == '"cache", "storage"'

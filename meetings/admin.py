@@ -40,6 +40,33 @@ from meetings.tokens import manage_url
 from meetings.widgets import LabelledSplitDateTime
 
 
+def _index_with_door_meetings(index):
+    """The admin's home page, with today's and the next meetings' check-in buttons on top
+    for staff who work the door (one tap from login to the door list)."""
+
+    def wrapped(request, extra_context=None):
+        door = staff_views.door_meetings(request)
+        return index(request, {**(extra_context or {}), "door_meetings": door})
+
+    return wrapped
+
+
+def _logout_clearing_the_phone(logout):
+    """Logging out deletes what this site kept in the browser: the door list and the taps
+    the check-in page keeps for working without signal (README, "Check-in without signal")."""
+
+    def wrapped(request, extra_context=None):
+        response = logout(request, extra_context)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
+
+    return wrapped
+
+
+admin.site.index = _index_with_door_meetings(admin.site.index)  # type: ignore[method-assign]
+admin.site.logout = _logout_clearing_the_phone(admin.site.logout)  # type: ignore[method-assign]
+
+
 class MissingTranslationFilter(admin.SimpleListFilter):
     """Rows with English text in `fields` but none in the chosen language.
 
@@ -125,9 +152,11 @@ class MeetingSeriesAdmin(CoordinatorsSeeHistory, TabbedTranslationAdmin):
         return staff_urls(self, "meetingseries", views) + super().get_urls()
 
 
-def staff_urls(model_admin, model_name, view_names):
+def staff_urls(model_admin, model_name, view_names, routes=None):
     """Admin URLs `<id>/<view-name>/` for the views in meetings/staff_views.py, named
-    `meetings_<model>_<view_name>`; each view checks its own permission."""
+    `meetings_<model>_<view_name>` (`routes` gives some another address after the id);
+    each view checks its own permission."""
+    routes = routes or {}
 
     def mount(view):
         def wrapped(request, object_id):
@@ -142,7 +171,7 @@ def staff_urls(model_admin, model_name, view_names):
 
     return [
         path(
-            f"<int:object_id>/{name.replace('_', '-')}/",
+            f"<int:object_id>/{routes.get(name, name.replace('_', '-') + '/')}",
             mount(getattr(staff_views, name)),
             name=f"meetings_{model_name}_{name}",
         )
@@ -429,7 +458,15 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
             *staff_urls(
                 self,
                 "meeting",
-                ["check_in", "export_rsvps", "meeting_report", "duplicate_meeting"],
+                [
+                    "check_in",
+                    "check_in_worker",
+                    "export_rsvps",
+                    "meeting_report",
+                    "duplicate_meeting",
+                ],
+                # The door page's service worker, from under the page's address (its scope).
+                routes={"check_in_worker": "check-in/offline-worker.js"},
             ),
         ]
         return urls + super().get_urls()

@@ -1068,3 +1068,35 @@ class AlertChoice(models.Model):
         if self.venue_id:
             return queryset.filter(venue_id=self.venue_id)
         return queryset.filter(series_id=self.series_id)
+
+
+class DoorAction(models.Model):
+    """One tap at the door (a check-in, its undo, a walk-in), known by the one-time key the
+    phone gave it, so a tap sent twice (a double tap, a retry after a lost answer, a queue
+    sent again when the signal returns) is applied once. No personal data: the key, what was
+    done, to which RSVP, and what came of it."""
+
+    class Kind(models.TextChoices):
+        CHECK_IN = "check_in", _("check-in")
+        UNDO = "undo", _("undo of a check-in")
+        WALK_IN = "walk_in", _("walk-in")
+
+    key = models.UUIDField(_("one-time key"), unique=True, editable=False)
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), related_name="door_actions", on_delete=models.CASCADE
+    )
+    rsvp = models.ForeignKey(
+        Rsvp, verbose_name=_("RSVP"), related_name="door_actions", on_delete=models.CASCADE
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # services.DoorOutcome: what the first sending of this key did.
+    outcome = models.CharField(_("outcome"), max_length=20)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("door action")
+        verbose_name_plural = _("door actions")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

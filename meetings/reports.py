@@ -25,6 +25,7 @@ class Figures:
     cancelled_parties: int = 0
     no_show_parties: int = 0  # confirmed ahead of time, never checked in
     waitlisted_parties: int = 0
+    over_capacity: int = 0  # people checked in beyond the capacity (never turned away)
     # need -> (parties that asked, of them parties that came); interpretation per language
     needs: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -38,6 +39,7 @@ class Figures:
             "cancelled_parties",
             "no_show_parties",
             "waitlisted_parties",
+            "over_capacity",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for need, (asked, met) in other.needs.items():
@@ -86,12 +88,15 @@ def figures_by_meeting(meetings: QuerySet[Meeting]) -> dict[int, Figures]:
         .values("meeting_id")
         .annotate(**aggregates)
     )
-    result = {meeting_id: Figures() for meeting_id in meetings.values_list("pk", flat=True)}
+    capacities = dict(meetings.values_list("pk", "capacity"))
+    result = {meeting_id: Figures() for meeting_id in capacities}
     for row in rows:
         figures = result[row["meeting_id"]]
         for name in Figures.__dataclass_fields__:
-            if name != "needs":
+            if name not in {"needs", "over_capacity"}:
                 setattr(figures, name, row[name] or 0)
+        if (capacity := capacities[row["meeting_id"]]) is not None:
+            figures.over_capacity = max(figures.arrived - capacity, 0)
         for index, need in enumerate(needs):
             asked, met = row[f"need_{index}_asked"], row[f"need_{index}_met"]
             if asked or met:

@@ -31,12 +31,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
 from meetings import emails, scheduling
-from meetings.models import RSVP_ANSWER_FIELDS, FeedbackAnswer, Meeting, OutgoingEmail, Rsvp
+from meetings.models import (
+    RSVP_ANSWER_FIELDS,
+    DoorAction,
+    FeedbackAnswer,
+    Meeting,
+    OutgoingEmail,
+    Rsvp,
+)
 from meetings.tokens import hash_submission_key, hash_token, make_token, token_for_submission
 
 
@@ -462,18 +470,109 @@ def _promote(meeting: Meeting) -> list[Rsvp]:
     return promoted
 
 
+class DoorOutcome(enum.StrEnum):
+    CHECKED_IN = "checked_in"
+    UNDONE = "undone"
+    WALK_IN = "walk_in"
+    # Conflicts: the tap found the party otherwise than the phone showed it (another door, or
+    # the party itself, got there first). Nothing changed; the door is told.
+    ALREADY_IN = "already_in"
+    NOT_IN = "not_in"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class DoorResult:
+    rsvp: Rsvp
+    outcome: DoorOutcome
+    # The same key was applied before: this sending changed nothing and reports the first.
+    repeated: bool
+    # People checked in beyond the meeting's capacity, after this tap (0 within it).
+    over_capacity: int
+
+    @property
+    def is_conflict(self) -> bool:
+        return self.outcome in {DoorOutcome.ALREADY_IN, DoorOutcome.NOT_IN, DoorOutcome.CANCELLED}
+
+
+def over_capacity(meeting: Meeting) -> int:
+    """People checked in beyond the meeting's capacity (0 within it or without a limit)."""
+    if meeting.capacity is None:
+        return 0
+    arrived = Rsvp.objects.filter(meeting=meeting, checked_in_at__isnull=False).aggregate(
+        people=Sum("party_size", default=0)
+    )["people"]
+    return max(arrived - meeting.capacity, 0)
+
+
+def _door_repeat(meeting: Meeting, key: uuid.UUID) -> DoorResult | None:
+    """The result of an earlier sending of `key`, or None the first time. Called under the
+    meeting's lock, so two sendings of one key take turns and the second finds the first."""
+    earlier = DoorAction.objects.filter(key=key).select_related("rsvp").first()
+    if earlier is None:
+        return None
+    if earlier.meeting_id != meeting.pk:
+        raise RsvpError(gettext("This tap belongs to another meeting."), code="key_reused")
+    return DoorResult(
+        rsvp=earlier.rsvp,
+        outcome=DoorOutcome(earlier.outcome),
+        repeated=True,
+        over_capacity=over_capacity(meeting),
+    )
+
+
+def check_in_at_door(
+    *, meeting: Meeting, key: uuid.UUID, rsvp_id: int, undo: bool = False
+) -> DoorResult:
+    """Check a party in (or undo its check-in), once per `key` whatever the number of sendings.
+
+    Never refused for lack of seats (a person at the door is never turned away here): a
+    waitlisted party may be checked in, and `over_capacity` says by how much the room is
+    over. A party found otherwise than the phone showed it (checked in or out by another
+    door meanwhile, or cancelled) is left as it is and reported as a conflict. Raises
+    Rsvp.DoesNotExist when the RSVP is not one of this meeting's.
+    """
+    with transaction.atomic():
+        meeting = _lock_for_rsvp(meeting)
+        if (repeat := _door_repeat(meeting, key)) is not None:
+            return repeat
+        rsvp = Rsvp.objects.get(meeting=meeting, pk=rsvp_id)
+        if undo:
+            outcome = DoorOutcome.UNDONE if rsvp.undo_check_in() else DoorOutcome.NOT_IN
+        elif rsvp.is_cancelled:
+            outcome = DoorOutcome.CANCELLED
+        else:
+            outcome = DoorOutcome.CHECKED_IN if rsvp.check_in() else DoorOutcome.ALREADY_IN
+        DoorAction.objects.create(
+            key=key,
+            meeting=meeting,
+            rsvp=rsvp,
+            kind=DoorAction.Kind.UNDO if undo else DoorAction.Kind.CHECK_IN,
+            outcome=outcome,
+        )
+        return DoorResult(
+            rsvp=rsvp, outcome=outcome, repeated=False, over_capacity=over_capacity(meeting)
+        )
+
+
 def add_walk_in(
     *,
     meeting: Meeting,
+    key: uuid.UUID,
     party_size: int,
     language: str,
     needs_interpretation: str = "",
     needs_wheelchair_access: bool = False,
     needs_childcare: bool = False,
-) -> RsvpResult:
-    """A party that came to the door without an RSVP: no name needed, the same capacity rules
-    as any RSVP, and checked in at once when a seat is free (otherwise it joins the waitlist)."""
+) -> DoorResult:
+    """A party that came to the door without an RSVP: no name needed, checked in at once,
+    once per `key`. The seat rules of any RSVP decide its status (confirmed while a seat is
+    free, otherwise waitlisted, so the seats count stays true), but it is never turned
+    away: past capacity it is checked in all the same and `over_capacity` says so."""
     with transaction.atomic():
+        meeting = _lock_for_rsvp(meeting)
+        if (repeat := _door_repeat(meeting, key)) is not None:
+            return repeat
         result = create_rsvp(
             meeting=meeting,
             party_size=party_size,
@@ -485,10 +584,21 @@ def add_walk_in(
         )
         rsvp = result.rsvp
         rsvp.is_walk_in = True
-        if rsvp.is_confirmed:
-            rsvp.checked_in_at = timezone.now()
+        rsvp.checked_in_at = timezone.now()
         rsvp.save(update_fields=["is_walk_in", "checked_in_at", "updated_at"])
-    return result
+        DoorAction.objects.create(
+            key=key,
+            meeting=meeting,
+            rsvp=rsvp,
+            kind=DoorAction.Kind.WALK_IN,
+            outcome=DoorOutcome.WALK_IN,
+        )
+        return DoorResult(
+            rsvp=rsvp,
+            outcome=DoorOutcome.WALK_IN,
+            repeated=False,
+            over_capacity=over_capacity(meeting),
+        )
 
 
 def give_feedback(

@@ -5,6 +5,8 @@ The public forms are in meetings/forms.py; staff's phone RSVP reuses the public 
 fields with labels about the caller.
 """
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -91,8 +93,34 @@ class CheckInSearchForm(forms.Form):
         return rsvps
 
 
+class DoorKeyField(forms.UUIDField):
+    """The one-time key of a tap at the door: the page gives each form one, the offline
+    script one per tap; the server applies each key once (services.check_in_at_door)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            error_messages={
+                "required": _("This page is out of date: please reload it and tap again."),
+                "invalid": _("This page is out of date: please reload it and tap again."),
+            },
+            **kwargs,
+        )
+
+
+class CheckInTapForm(forms.Form):
+    """A tap on "Check in" or "Undo" on the door list."""
+
+    rsvp = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[("check_in", "check_in"), ("undo", "undo")], required=False)
+    key = DoorKeyField()
+
+
 class WalkInForm(forms.Form):
     """People who came to the door without an RSVP: a count, never a name."""
+
+    key = DoorKeyField()
 
     party_size = PartySizeField(label=_("How many people?"))
     language = forms.ChoiceField(label=_("Language"))
@@ -108,6 +136,8 @@ class WalkInForm(forms.Form):
         self.fields["language"].choices = languages
         self.fields["language"].initial = meeting.language
         self.fields["needs_interpretation"].choices = [("", _("No")), *languages]
+        if not self.is_bound:
+            self.fields["key"].initial = uuid.uuid4()
 
 
 # Planning a campaign (the admin's series and meeting pages) ----------------------------------

@@ -5,19 +5,35 @@ checks its own permission (README, "Staff roles"), so a door volunteer reaches t
 page and nothing that shows an email address.
 """
 
+import datetime as dt
+import uuid
+
 from django.contrib import messages
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
 from meetings import exports, reports, scheduling
 from meetings.models import Meeting, Rsvp
-from meetings.services import RsvpError, add_walk_in, publish_meeting
+from meetings.search import fold
+from meetings.services import (
+    DoorOutcome,
+    RsvpError,
+    add_walk_in,
+    check_in_at_door,
+    over_capacity,
+    publish_meeting,
+)
 from meetings.staff_forms import (
     CheckInSearchForm,
+    CheckInTapForm,
     DuplicateMeetingForm,
     DuplicateSeriesForm,
     GenerateDatesForm,
@@ -41,41 +57,58 @@ def _admin_context(model_admin, request, meeting, title, **extra):
     }
 
 
+# How long after a meeting's end its door list and unsent taps may stay on a phone (README,
+# "Check-in without signal"): time to find signal and send what is left, and no more.
+DOOR_DATA_KEPT_AFTER_END = dt.timedelta(hours=2)
+
+
+def door_meetings(request, *, count=5):
+    """The meetings a door volunteer may be at now or next, for the admin's home page: the
+    ones in progress or ended within DOOR_DATA_KEPT_AFTER_END, then the coming ones, soonest
+    first. None for staff who may not check people in."""
+    if not request.user.has_perm("meetings.check_in_rsvp"):
+        return None
+    since = timezone.now() - DOOR_DATA_KEPT_AFTER_END
+    meetings = Meeting.objects.filter(status=Meeting.Status.PUBLISHED).upcoming(since)
+    return list(meetings.select_related("venue")[:count])
+
+
 def check_in(model_admin, request, meeting):
     """The door list on a phone: find a party by first name, check it in (or undo) with one
-    tap, add walk-ins by count, and see the running totals. No email address anywhere."""
+    tap, add walk-ins by count, and see the running totals. No email address anywhere.
+
+    Every tap carries a one-time key and is applied once. With JavaScript off it is a plain
+    form (POST, redirect, GET); static/admin_outreach/check_in.js sends the same forms with
+    `Accept: application/json`, queues them while the phone has no signal, and gets back the
+    party's row and the totals to put on the page."""
     _require(request, "meetings.check_in_rsvp")
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
     walk_in_form = WalkInForm(meeting=meeting)
     if request.method == "POST":
-        back = redirect(f"{request.path}?{request.GET.urlencode()}")
         if "walk_in" in request.POST:
-            walk_in_form = WalkInForm(request.POST, meeting=meeting)
-            if walk_in_form.is_valid():
-                try:
-                    result = add_walk_in(meeting=meeting, **walk_in_form.cleaned_data)
-                except RsvpError as error:
-                    walk_in_form.add_error(None, error.message)
-                else:
-                    messages.success(request, _walk_in_message(result.rsvp))
-                    return back
+            walk_in_form = form = WalkInForm(request.POST, meeting=meeting)
+            result = _walk_in(meeting, form)
         else:
-            rsvp = meeting.rsvps.filter(pk=request.POST.get("rsvp", "")[:20] or None).first()
-            if rsvp is not None and request.POST.get("action") == "undo":
-                if rsvp.undo_check_in():
-                    messages.info(request, gettext("Check-in undone."))
-            elif rsvp is not None and rsvp.check_in():
-                messages.success(
-                    request,
-                    ngettext(
-                        "Checked in: %(count)d person.",
-                        "Checked in: %(count)d people.",
-                        rsvp.party_size,
-                    )
-                    % {"count": rsvp.party_size},
-                )
-            return back
+            form = CheckInTapForm(request.POST)
+            result = _tap(meeting, form)
+            if result is None and not wants_json:
+                messages.error(request, " ".join(_errors(form)))
+                return redirect(f"{request.path}?{request.GET.urlencode()}")
+        if wants_json:
+            return _tap_json(request, meeting, result, form)
+        if result is not None:
+            _tell(request, meeting, result)
+            return redirect(f"{request.path}?{request.GET.urlencode()}")
     search = CheckInSearchForm(request.GET or None)
+    live = meeting.rsvps.exclude(status=Rsvp.Status.CANCELLED)
     rsvps = search.filter(meeting.rsvps.all()).order_by("first_name", "created_at")
+    shown = set(rsvps.values_list("pk", flat=True))
+    # Every party is on the page (the ones the search leaves out are hidden), so the phone
+    # can search and keep working offline.
+    door_list = [
+        {"rsvp": rsvp, "hidden": rsvp.pk not in shown, "folded": fold(rsvp.first_name)}
+        for rsvp in live.order_by("first_name", "created_at")
+    ]
     context = _admin_context(
         model_admin,
         request,
@@ -83,24 +116,165 @@ def check_in(model_admin, request, meeting):
         gettext("Check-in: %(meeting)s") % {"meeting": meeting.title},
         search=search,
         rsvps=rsvps,
+        door_list=door_list,
+        nobody_shown=not shown,
         walk_in_form=walk_in_form,
+        tap_key=uuid.uuid4,
         totals=_door_totals(meeting),
+        clear_after=meeting.ends_at + DOOR_DATA_KEPT_AFTER_END,
     )
-    response = TemplateResponse(request, "admin/meetings/meeting/check_in.html", context)
+    status = 400 if walk_in_form.is_bound else 200
+    response = TemplateResponse(
+        request, "admin/meetings/meeting/check_in.html", context, status=status
+    )
+    add_never_cache_headers(response)
+    # For the service worker: when its offline copy of this page must go.
+    response["X-Door-Clear-After"] = context["clear_after"].isoformat()
+    return response
+
+
+def _errors(form):
+    return [str(error) for errors in form.errors.values() for error in errors]
+
+
+def _walk_in(meeting, form):
+    if not form.is_valid():
+        return None
+    try:
+        return add_walk_in(meeting=meeting, **form.cleaned_data)
+    except RsvpError as error:
+        form.add_error(None, error.message)
+        return None
+
+
+def _tap(meeting, form):
+    if not form.is_valid():
+        return None
+    try:
+        return check_in_at_door(
+            meeting=meeting,
+            key=form.cleaned_data["key"],
+            rsvp_id=form.cleaned_data["rsvp"],
+            undo=form.cleaned_data["action"] == "undo",
+        )
+    except Rsvp.DoesNotExist:
+        form.add_error(None, gettext("This party is not on this meeting's list."))
+    except RsvpError as error:
+        form.add_error(None, error.message)
+    return None
+
+
+def _party_name(rsvp):
+    if rsvp.first_name:
+        return rsvp.first_name
+    return gettext("a walk-in party") if rsvp.is_walk_in else gettext("this party")
+
+
+def _tap_message(result):
+    """(level, text): what the door is told after a tap, naming the party."""
+    rsvp = result.rsvp
+    values = {"name": _party_name(rsvp), "count": rsvp.party_size}
+    match result.outcome:
+        case DoorOutcome.CHECKED_IN:
+            text = ngettext(
+                "Checked in: %(name)s, %(count)d person.",
+                "Checked in: %(name)s, %(count)d people.",
+                rsvp.party_size,
+            )
+            return messages.SUCCESS, text % values
+        case DoorOutcome.UNDONE:
+            return messages.INFO, gettext("Check-in of %(name)s undone.") % values
+        case DoorOutcome.WALK_IN:
+            text = ngettext(
+                "Walk-in added and checked in: %(count)d person.",
+                "Walk-in added and checked in: %(count)d people.",
+                rsvp.party_size,
+            )
+            return messages.SUCCESS, text % values
+        case DoorOutcome.ALREADY_IN:
+            text = gettext(
+                "%(name)s was already checked in (at another door, or by an earlier tap): "
+                "counted once."
+            )
+            return messages.WARNING, text % values
+        case DoorOutcome.NOT_IN:
+            text = gettext(
+                "%(name)s was not checked in (another door undid it, or an earlier tap did): "
+                "nothing changed."
+            )
+            return messages.WARNING, text % values
+        case _:
+            text = gettext(
+                "%(name)s cancelled their RSVP, so they were not checked in. If they came, "
+                "add them as a walk-in."
+            )
+            return messages.WARNING, text % values
+
+
+def _over_capacity_text(arrived, capacity):
+    return ngettext(
+        "Over capacity: %(arrived)d person is in for %(capacity)d seats. Tell the coordinator.",
+        "Over capacity: %(arrived)d people are in for %(capacity)d seats. Tell the coordinator.",
+        arrived,
+    ) % {"arrived": arrived, "capacity": capacity}
+
+
+def _over_capacity_message(meeting, over):
+    return _over_capacity_text(meeting.capacity + over, meeting.capacity)
+
+
+# Stand-ins the door script replaces with the numbers it counts offline.
+ARRIVED_SLOT, CAPACITY_SLOT = 999999, 888888
+
+
+def _tell(request, meeting, result):
+    level, text = _tap_message(result)
+    messages.add_message(request, level, text)
+    if result.over_capacity:
+        messages.warning(request, _over_capacity_message(meeting, result.over_capacity))
+
+
+def _tap_json(request, meeting, result, form):
+    """The answer to the door script: what happened, in words, and the party's row and the
+    totals as they now are (the same templates as the page)."""
+    if result is None:
+        return JsonResponse({"error": " ".join(_errors(form))}, status=400)
+    level, text = _tap_message(result)
+    context = {
+        "meeting": meeting,
+        "item": {"rsvp": result.rsvp, "hidden": False, "folded": fold(result.rsvp.first_name)},
+        "tap_key": uuid.uuid4,
+        "totals": _door_totals(meeting),
+    }
+    response = JsonResponse(
+        {
+            "outcome": str(result.outcome),
+            "conflict": result.is_conflict,
+            "repeated": result.repeated,
+            "rsvp": result.rsvp.pk,
+            "level": messages.DEFAULT_TAGS[level],
+            "message": text,
+            "row": render_to_string(
+                "admin/meetings/includes/_door_party.html", context, request=request
+            ),
+            "totals": render_to_string(
+                "admin/meetings/includes/_door_totals.html", context, request=request
+            ),
+        }
+    )
     add_never_cache_headers(response)
     return response
 
 
-def _walk_in_message(rsvp):
-    if rsvp.is_confirmed:
-        return ngettext(
-            "Walk-in added and checked in: %(count)d person.",
-            "Walk-in added and checked in: %(count)d people.",
-            rsvp.party_size,
-        ) % {"count": rsvp.party_size}
-    return gettext("The meeting is full: the walk-in is waitlisted, number %(place)d.") % {
-        "place": rsvp.waitlist_place
-    }
+def check_in_worker(model_admin, request, meeting):
+    """The door page's service worker, served from under the page's own address so that its
+    scope (the folder it is served from) covers the page and nothing else of the site."""
+    _require(request, "meetings.check_in_rsvp")
+    path = finders.find("admin_outreach/check_in_worker.js")
+    with open(path, encoding="utf-8") as script:
+        response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
+    add_never_cache_headers(response)
+    return response
 
 
 def _door_totals(meeting):
@@ -114,8 +288,13 @@ def _door_totals(meeting):
         .annotate(people=Sum("party_size"))
     )
     names = dict(Rsvp._meta.get_field("needs_interpretation").choices or [])
+    over = over_capacity(meeting)
     return {
         "figures": figures,
+        "capacity": meeting.capacity,
+        "over_capacity": _over_capacity_message(meeting, over) if over else "",
+        # The same warning for taps still on the phone (check_in.js fills in the numbers).
+        "over_capacity_offline": _over_capacity_text(ARRIVED_SLOT, CAPACITY_SLOT),
         "interpretation_now": [
             (
                 str(names.get(row["needs_interpretation"], row["needs_interpretation"])),
@@ -170,6 +349,7 @@ def _figures_header():
         gettext("Cancellations"),
         gettext("No-shows (parties)"),
         gettext("Waitlisted (parties)"),
+        gettext("Over capacity (people)"),
     ]
 
 
@@ -183,6 +363,7 @@ def _figures_row(figures):
         figures.cancelled_parties,
         figures.no_show_parties,
         figures.waitlisted_parties,
+        figures.over_capacity,
     ]
 
 

@@ -54,3 +54,46 @@ new MutationObserver(labelTranslationControls).observe(document.documentElement,
   subtree: true,
 });
 document.addEventListener("DOMContentLoaded", labelTranslationControls);
+
+// What the door page keeps on a phone for working without signal (check_in.js) goes at
+// logout (also said by the logout's Clear-Site-Data header, which older browsers ignore)
+// and once its meeting is over: checked on every staff page.
+function clearDoorData() {
+  const signedOut = document.querySelector('meta[name="outreach:signed-out"]') !== null;
+  const gone = [];
+  for (let index = localStorage.length - 1; index >= 0; index -= 1) {
+    const name = localStorage.key(index);
+    if (!name || !name.startsWith("outreach-door:")) continue;
+    let clearAfter = NaN;
+    try {
+      clearAfter = Date.parse(JSON.parse(localStorage.getItem(name)).clearAfter);
+    } catch (error) {
+      // Unreadable: cleared below.
+    }
+    if (signedOut || !(clearAfter > Date.now())) {
+      localStorage.removeItem(name);
+      gone.push(name.slice("outreach-door:".length));
+    }
+  }
+  if (window.caches) {
+    caches.keys().then((names) => {
+      for (const name of names) {
+        const meeting = name.startsWith("outreach-door-") ? name.slice("outreach-door-".length) : null;
+        if (meeting !== null && (signedOut || gone.includes(meeting))) caches.delete(name);
+      }
+    });
+  }
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.getRegistrations().then((registrations) => {
+      for (const registration of registrations) {
+        const match = new URL(registration.scope).pathname.match(/\/(\d+)\/check-in\/$/);
+        if (match && (signedOut || gone.includes(match[1]))) registration.unregister();
+      }
+    });
+  }
+}
+try {
+  clearDoorData();
+} catch (error) {
+  // Storage refused (a private window's settings): nothing was kept either.
+}

@@ -30,8 +30,9 @@ Meeting.objects.create(
 """
 
 
-def meeting(app, *, capacity, name="meeting"):
-    """A published meeting taking RSVPs; returns its slug and its title in each language."""
+def meeting(app, *, capacity, name="meeting", days=None):
+    """A published meeting taking RSVPs, at 23:00 UTC `days` from today (weeks ahead unless
+    told); returns its slug and its title in each language."""
     number = next(_numbers)
     slug = f"e2e-{name}-{number}"
     title = {
@@ -39,7 +40,14 @@ def meeting(app, *, capacity, name="meeting"):
         "es": f"Prueba {name} {number}",
         "vi": f"Thử {name} {number}",
     }
-    spec = json.dumps({"slug": slug, "title": title, "capacity": capacity, "days": 40 + number})
+    spec = json.dumps(
+        {
+            "slug": slug,
+            "title": title,
+            "capacity": capacity,
+            "days": 40 + number if days is None else days,
+        }
+    )
     app.manage("shell", "-c", _CREATE.format(spec=spec))
     return slug, title
 
@@ -82,12 +90,12 @@ def role_user(app, role, username):
     return username, password
 
 
-def rsvp(app, slug, *, first_name, email=""):
+def rsvp(app, slug, *, first_name, email="", party_size=2):
     """An RSVP to the meeting `slug`, made through the service (as a phone-in would be)."""
     code = (
         "from meetings.models import Meeting\n"
         "from meetings.services import create_rsvp\n"
-        f"create_rsvp(meeting=Meeting.objects.get(slug={slug!r}), party_size=2, language='es', "
+        f"create_rsvp(meeting=Meeting.objects.get(slug={slug!r}), party_size={party_size}, language='es', "
         f"first_name={first_name!r}, email={email!r}, staff=True)\n"
     )
     app.manage("shell", "-c", code)

@@ -125,7 +125,13 @@ def test_staff_publish_take_a_call_check_in_move_and_cancel(web, app, mailbox, p
     page.get_by_role("link", name=t("Check-in at the door")).click()
     staff.check("admin: check-in page")
     page.get_by_role("button", name=t("Check in %(name)s", name=t("this party"))).click()
-    checked_in = t("Checked in: %(count)d person.", "Checked in: %(count)d people.", 2, count=2)
+    checked_in = t(
+        "Checked in: %(name)s, %(count)d person.",
+        "Checked in: %(name)s, %(count)d people.",
+        2,
+        name=t("this party"),
+        count=2,
+    )
     expect(page.get_by_text(checked_in)).to_be_visible()
     expect(
         page.get_by_role("button", name=t("Undo check-in of %(name)s", name=t("this party")))

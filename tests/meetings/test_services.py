@@ -10,13 +10,16 @@ from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
-from meetings.models import Meeting, OutgoingEmail, Rsvp
+from meetings.models import DoorAction, Meeting, OutgoingEmail, Rsvp
 from meetings.services import (
+    DoorOutcome,
     MeetingChange,
     RsvpError,
     RsvpOutcome,
+    add_walk_in,
     cancel_meeting,
     cancel_rsvp,
+    check_in_at_door,
     create_rsvp,
     move_meeting,
     promote_waitlist,
@@ -778,3 +781,39 @@ def test_the_waitlist_promoted_in_every_moved_meeting_is_summed(weekly_series):
     assert saved.promoted == [waiting]
     waiting.refresh_from_db()
     assert waiting.status == Rsvp.Status.CONFIRMED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_walk_in_sent_at_once_from_many_retries_is_added_once():
+    # A queue sent again while its first sending is still on the way: ten racing sendings of
+    # one key make one walk-in.
+    meeting = MeetingFactory(capacity=20)
+    key = uuid.uuid4()
+
+    def send():
+        add_walk_in(meeting=meeting, key=key, party_size=3, language="es")
+
+    errors = run_in_threads([send] * 10)
+
+    assert errors == []
+    assert list(Rsvp.objects.filter(meeting=meeting).values_list("party_size", flat=True)) == [3]
+    assert DoorAction.objects.filter(key=key).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_doors_checking_in_one_party_at_once_get_one_check_in_and_one_conflict():
+    meeting = MeetingFactory(capacity=20)
+    party = RsvpFactory(meeting=meeting, party_size=2)
+    results = []
+
+    def door():
+        results.append(check_in_at_door(meeting=meeting, key=uuid.uuid4(), rsvp_id=party.pk))
+
+    errors = run_in_threads([door] * 8)
+
+    assert errors == []
+    assert sorted(result.outcome for result in results) == [DoorOutcome.ALREADY_IN] * 7 + [
+        DoorOutcome.CHECKED_IN
+    ]

@@ -3,6 +3,7 @@ the phone RSVP's answers, the campaign planner's pattern checks."""
 
 import datetime as dt
 import inspect
+import uuid
 
 import pytest
 
@@ -40,7 +41,8 @@ def test_every_form_asking_how_many_people_says_the_same_about_a_wrong_number(va
 
 def test_a_walk_in_of_ten_is_accepted_with_its_own_label():
     meeting = MeetingFactory(language="es")
-    form = WalkInForm({"party_size": "10", "language": "es"}, meeting=meeting)
+    key = str(uuid.uuid4())  # each walk-in form carries its one-time key (services.add_walk_in)
+    form = WalkInForm({"party_size": "10", "language": "es", "key": key}, meeting=meeting)
 
     assert form.is_valid(), form.errors
     assert form.cleaned_data["party_size"] == 10

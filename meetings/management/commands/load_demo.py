@@ -448,8 +448,13 @@ class Command(BaseCommand):
             ).rsvp
             if arrived:
                 rsvp.check_in()
-        for size, language in [(3, "es"), (2, "es"), (1, "vi")]:
-            add_walk_in(meeting=meeting, party_size=size, language=language)
+        for number, (size, language) in enumerate([(3, "es"), (2, "es"), (1, "vi")], start=1):
+            add_walk_in(
+                meeting=meeting,
+                key=uuid.uuid5(DEMO_NAMESPACE, f"walk-in:{meeting.pk}:{number}"),
+                party_size=size,
+                language=language,
+            )
         for welcome, answered, would_call in PAST_FEEDBACK:
             FeedbackAnswer.objects.create(
                 meeting=meeting,

@@ -581,7 +581,9 @@ def _calendar_response(request, select, *, filename=None):
         entry = {"etag": quote_etag(etag), "timestamp": timestamp, "body": body}
         caching.put_entry(key, built_at, shows_seats=False, **entry)
     timestamp = entry["timestamp"]
-    response = get_conditional_response(request, etag=entry["etag"], last_modified=timestamp)
+    # 304 on the ETag only: Last-Modified is the newest remaining row's change, which a
+    # deleted meeting cannot move, so If-Modified-Since alone would hide a deletion.
+    response = get_conditional_response(request, etag=entry["etag"])
     if response is None:
         response = HttpResponse(entry["body"], content_type=ICALENDAR_CONTENT_TYPE)
         if filename:

@@ -55,6 +55,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "outreach.middleware.ForwardedHeadersFromProxiesOnly",
     "django.middleware.security.SecurityMiddleware",
+    # The security headers come before anything that may answer by itself (the 400 and 413
+    # below, whitenoise's static files), so every response carries the same ones. A view
+    # opts out with Django's and django-csp's decorators (xframe_options_exempt, csp_update,
+    # csp_exempt) or by setting its own Permissions-Policy.
+    "outreach.middleware.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "outreach.middleware.RejectUnreadableRequests",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,8 +71,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: turns a refused admin login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -229,6 +234,13 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECOND
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page here uses, switched off for the page and anything it embeds
+# (outreach.middleware.PermissionsPolicyMiddleware; a view may send its own instead).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "browsing-topics=()"
+)
 # Content-Security-Policy (django-csp) on every response, the admin included: nothing but this
 # site's own files, no inline script or style, no third-party origin, no framing.
 CONTENT_SECURITY_POLICY = {

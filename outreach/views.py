@@ -74,9 +74,17 @@ def server_error(request):
 
 
 def admin_lockout(request, original_response=None, credentials=None):
-    """AXES_LOCKOUT_CALLABLE: the admin login page's answer while a lockout lasts (429)."""
+    """AXES_LOCKOUT_CALLABLE: the admin login page's answer while a lockout lasts (429), or
+    while the cache holding the counts cannot be reached (503)."""
     from django.contrib import admin
 
+    if getattr(request, "login_throttle_unavailable", False):
+        # The cache with the counts is away (outreach/login_throttle.py): refused, briefly.
+        response = render(
+            request, "admin/login_unavailable.html", admin.site.each_context(request), status=503
+        )
+        response["Retry-After"] = "60"
+        return response
     minutes = round(settings.AXES_COOLOFF_TIME * 60)
     context = {**admin.site.each_context(request), "minutes": minutes}
     response = render(request, "admin/lockout.html", context, status=429)

@@ -46,9 +46,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    # Before django_tasks_db: its `db_worker` command is replaced by outreach's own, which
+    # survives a database outage and stops in time (outreach/management/commands/db_worker.py).
+    "outreach",
     "django_tasks",
     "django_tasks_db",
-    "outreach",
     "meetings",
 ]
 
@@ -222,6 +224,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # so a message is queued in the same transaction as the change it is about.
 # Run the worker beside the web server: `python manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# On SIGTERM the mail worker finishes its current task for at most this long, then stops it
+# (docker stop waits 10 s by default; compose gives the worker more).
+WORKER_STOP_SECONDS = env.int("WORKER_STOP_SECONDS", default=8)
 
 # Security. Production runs behind HTTPS; a laptop (DEBUG) or a plain-http compose trial does not.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the response names the request's id, which its log lines carry (outreach/logging.py).
+    "outreach.logging.RequestIdMiddleware",
     "outreach.middleware.ForwardedHeadersFromProxiesOnly",
     "django.middleware.security.SecurityMiddleware",
     # The security headers come before anything that may answer by itself (the 400 and 413
@@ -64,6 +66,9 @@ MIDDLEWARE = [
     "outreach.middleware.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # /healthz for any Host (compose's healthcheck, a proxy's active check), before
+    # CommonMiddleware checks ALLOWED_HOSTS.
+    "outreach.middleware.HealthzAnyHost",
     "outreach.middleware.RejectUnreadableRequests",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -224,6 +229,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # so a message is queued in the same transaction as the change it is about.
 # Run the worker beside the web server: `python manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# /healthz?deep=1 (database, cache, mail backlog) answers only to this bearer token; empty:
+# the deep report is off. It fails when the oldest queued message is older than the limit.
+HEALTH_CHECK_TOKEN = env.str("HEALTH_CHECK_TOKEN", default="")
+HEALTH_MAX_QUEUE_AGE_SECONDS = env.int("HEALTH_MAX_QUEUE_AGE_SECONDS", default=15 * 60)
 # On SIGTERM the mail worker finishes its current task for at most this long, then stops it
 # (docker stop waits 10 s by default; compose gives the worker more).
 WORKER_STOP_SECONDS = env.int("WORKER_STOP_SECONDS", default=8)
@@ -282,21 +291,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # Logs go to stdout, where the process manager collects them.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "json": one JSON object per line (time in UTC with its offset, level, logger, message, the
+# request's id, a traceback as one string), for a log pipeline; "plain" for a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT is json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "outreach.logging.JsonFormatter"},
+        "plain": {
+            "()": "outreach.logging.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "filters": {
         "redact_rsvp_tokens": {"()": "outreach.logging.RedactRsvpTokens"},
+        "request_id": {"()": "outreach.logging.AddRequestId"},
     },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": "plain",
-            "filters": ["redact_rsvp_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_rsvp_tokens", "request_id"],
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

@@ -114,7 +114,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # No request may wait on a lock (or a runaway query) forever.
     _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=15000)
-    _db.setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={_statement_timeout_ms}"
+    # How long a statement may wait for a lock (0: up to the statement timeout). compose's
+    # `migrate` sets 5 s, so a migration never queues every RSVP behind a lock it waits for.
+    _lock_timeout_ms = env.int("DATABASE_LOCK_TIMEOUT_MS", default=0)
+    _db.setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={_statement_timeout_ms} -c lock_timeout={_lock_timeout_ms}"
+    )
     # A database that does not answer fails the request (a 503 page) in seconds, not minutes.
     _db["OPTIONS"]["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))

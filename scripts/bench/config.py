@@ -19,7 +19,12 @@ PATHS = {
     "feed-304": ("same feed, If-None-Match (304)", 0.60),
     "atom": ("Atom feed", 0.30),
     "rsvp": ("RSVP POST (each a new RSVP)", 0.08),
+    # Issue 19's mixed run: readers while RSVPs arrive (scripts/bench/mixed.py); the RSVPs'
+    # target is their p99 (MIXED_RSVP_P99_MS), not a ratio.
+    "mixed-reads": ("mixed: meeting page + listing, RSVPs arriving", 0.30),
+    "mixed-rsvp": ("mixed: RSVP POSTs at a fixed rate, each new", None),
 }
+MIXED_RSVP_P99_MS = 500
 
 # Seed sizes (the issue's: 1,000 meetings and 100,000 RSVPs).
 MEETINGS = 1000

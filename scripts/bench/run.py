@@ -45,6 +45,7 @@ from .load import (
     settle,
     wire_size,
 )
+from .mixed import mixed_run
 from .report import load_average, report
 from .seed import make_form_keys, rsvps_made, seed, submission_keys, write_key_files
 from .serve import Server, free_port, parse_server_spec, server_command
@@ -109,7 +110,7 @@ def benchmark_server(spec, options, pages, environment, log_dir):
             "atom": "/en/feeds/announcements.atom",
         }
         for key in options.paths:
-            if key == "rsvp":
+            if key in ("rsvp", "mixed-reads", "mixed-rsvp"):
                 continue
             if key == "feed-304":
                 _status, headers, _body = fetch(opener, url + paths[key])
@@ -195,6 +196,21 @@ def benchmark_server(spec, options, pages, environment, log_dir):
                 m.problems.append(f"{made:,} RSVPs made for {m.requests:,} posts")
             results.append(m)
 
+        if "mixed-reads" in options.paths:
+            meeting = Meeting.objects.get(slug=pages["meeting"])
+            print(
+                f"   mixed: {options.mixed_connections} readers, {options.mixed_rate:g} RSVPs/s …",
+                end=" ",
+                flush=True,
+            )
+            close_old_connections()
+            cpu_before = session_cpu_seconds(server.process.pid)
+            reads, rsvps = mixed_run(url, meeting, options=options)
+            reads.server_cpu_s = session_cpu_seconds(server.process.pid) - cpu_before
+            settle(url, {"requests": 1, "latency_us": {"p99": rsvps.p99_ms * 1000}}, options)
+            print(f"{reads.rps:,.1f} reads/s, RSVP p99 {rsvps.p99_ms:,.0f} ms", flush=True)
+            results += [reads, rsvps]
+
         # Again at the end, so a machine that got busier (or quieter) shows in the spread.
         measure("healthz", paths["healthz"], lua_get()).label = "/healthz (again, last)"
         others = cpu.others()
@@ -230,6 +246,12 @@ def main(argv=None):
         default=",".join(PATHS),
         help=f"comma-separated subset of {','.join(PATHS)} (/healthz is always measured)",
     )
+    parser.add_argument(
+        "--mixed-connections", type=int, default=64, help="readers in the mixed run (64)"
+    )
+    parser.add_argument(
+        "--mixed-rate", type=float, default=20, help="new RSVPs a second in the mixed run (20)"
+    )
     parser.add_argument("--meetings", type=int, default=MEETINGS)
     parser.add_argument("--rsvps", type=int, default=RSVPS)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL, no database")
@@ -243,6 +265,9 @@ def main(argv=None):
     if options.connections % options.wrk_threads:
         parser.error("--connections must be a multiple of --wrk-threads")
     chosen = [p.strip() for p in options.paths.split(",") if p.strip()]
+    if "mixed" in chosen:  # one run measures both
+        chosen += ["mixed-reads", "mixed-rsvp"]
+        chosen.remove("mixed")
     unknown = set(chosen) - set(PATHS)
     if unknown:
         parser.error(f"unknown paths: {', '.join(sorted(unknown))}")

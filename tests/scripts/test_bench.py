@@ -229,7 +229,9 @@ def test_make_bench_starts_the_dockerfile_server_and_measures_it(tmp_path):
                 "--warmup=0",
                 "--meetings=40",
                 "--rsvps=400",
-                "--paths=listing,rsvp",
+                "--paths=listing,rsvp,mixed",
+                "--mixed-connections=2",
+                "--mixed-rate=5",
                 "--connections=2",
                 "--wrk-threads=1",
                 f"--postgres=postgres://postgres@127.0.0.1:{cluster.port}",
@@ -253,10 +255,21 @@ def test_make_bench_starts_the_dockerfile_server_and_measures_it(tmp_path):
         for line in text.splitlines()
         if line.startswith("| ")
     }
-    for label in ("/healthz", "listing /en/meetings/", "RSVP POST (each a new RSVP)"):
+    for label in (
+        "/healthz",
+        "listing /en/meetings/",
+        "RSVP POST (each a new RSVP)",
+        "mixed: meeting page + listing, RSVPs arriving",
+        "mixed: RSVP POSTs at 5/s, each a new RSVP",
+    ):
         assert float(rows[label][1].replace(",", "")) > 0, text
-    made, posts = re.search(r"RSVPs made ([\d,]+) for ([\d,]+) posts", text).groups()
-    assert int(made.replace(",", "")) >= int(posts.replace(",", "")) > 0
+    made = re.findall(r"RSVPs made ([\d,]+) for ([\d,]+) posts", text)
+    assert len(made) == 2  # the RSVP run's and the mixed run's
+    for rsvps, posts in made:
+        assert int(rsvps.replace(",", "")) >= int(posts.replace(",", "")) > 0
+    # The mixed run's RSVPs: 5 a second for the run's second, each one made.
+    assert "302 ×5; RSVPs made 5 for 5 posts" in text
+    assert rows["mixed: RSVP POSTs at 5/s, each a new RSVP"][6] == "p99 ≤ 500 ms"
     assert "Dropped database outreach_bench_" in done.stderr
 
 

@@ -7,7 +7,6 @@ import json
 import pytest
 from django.test import Client
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from meetings.emails import send_queued_email
 from meetings.models import OutgoingEmail

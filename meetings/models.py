@@ -606,6 +606,20 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         )
 
 
+# What a party says about itself when it RSVPs or changes its RSVP, in the forms' order: the
+# fields of the RSVP forms and the keyword arguments of services.create_rsvp and update_rsvp
+# (a new RSVP also takes an email and the form's one-time key).
+RSVP_ANSWER_FIELDS = (
+    "party_size",
+    "language",
+    "first_name",
+    "needs_interpretation",
+    "needs_wheelchair_access",
+    "needs_childcare",
+    "note",
+)
+
+
 class Rsvp(models.Model):
     """One party's answer to one meeting.
 
@@ -833,7 +847,7 @@ class OutgoingEmailQuerySet(models.QuerySet):
 
 class OutgoingEmail(models.Model):
     """One message in the outbox, rendered and queued in the transaction of the change it is
-    about, and sent by the mail worker (meetings.emails.deliver).
+    about, and sent by the outbox worker (meetings.outbox.deliver).
 
     Once sent, the address, subject, text and calendar are erased: what stays (kind,
     language, status, dates, attempts) says that a message went out, not to whom or what.

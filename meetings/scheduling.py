@@ -179,12 +179,18 @@ def duplicate_series(series: MeetingSeries, *, weeks: int) -> MeetingSeries:
     return copy
 
 
-def later_in_series(meeting: Meeting):
-    """The meetings of the same series after this one that a change may still move."""
+def later_in_series(meeting: Meeting, *, after: dt.datetime | None = None):
+    """The meetings of the same series after this one that a change may still move.
+
+    "After" means after the meeting's start as it is now and, when `after` is given (its
+    start before a move), after that too: a meeting moved before an earlier one of its series
+    does not make that one "later". Cancelled meetings are never moved.
+    """
     if meeting.series_id is None:
         return Meeting.objects.none()
+    starts_after = meeting.starts_at if after is None else max(after, meeting.starts_at)
     return (
-        Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=meeting.starts_at)
+        Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=starts_after)
         .exclude(pk=meeting.pk)
         .exclude(status=Meeting.Status.CANCELLED)
         .select_related("venue")

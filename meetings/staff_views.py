@@ -14,15 +14,15 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
 from meetings import exports, reports, scheduling
-from meetings.forms import (
+from meetings.models import Meeting, Rsvp
+from meetings.services import RsvpError, add_walk_in, publish_meeting
+from meetings.staff_forms import (
     CheckInSearchForm,
     DuplicateMeetingForm,
     DuplicateSeriesForm,
     GenerateDatesForm,
     WalkInForm,
 )
-from meetings.models import Meeting, Rsvp
-from meetings.services import RsvpError, add_walk_in, publish_meeting
 
 
 def _require(request, permission):

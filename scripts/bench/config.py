@@ -25,6 +25,13 @@ PATHS = {
     "mixed-rsvp": ("mixed: RSVP POSTs at a fixed rate, each new", None),
 }
 MIXED_RSVP_P99_MS = 500
+# Issue 19's growth run (scripts/bench/growth.py): not in the default run; --paths growth.
+GROWTH_PATHS = {
+    "growth-feed": ("growth: feed after a change, 4 apps at once", None),
+    "growth-healthz": ("/healthz while the feed rebuilds", None),
+}
+GROWTH_HEALTHZ_P99_MS = 100
+PATHS.update(GROWTH_PATHS)
 
 # Seed sizes (the issue's: 1,000 meetings and 100,000 RSVPs).
 MEETINGS = 1000

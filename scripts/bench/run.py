@@ -25,6 +25,7 @@ from .config import (
     DEFAULT_POSTGRES,
     DEFAULT_REDIS,
     DEFAULT_REDIS_DB,
+    GROWTH_PATHS,
     HOST,
     MEETINGS,
     PATHS,
@@ -32,6 +33,7 @@ from .config import (
     RSVPS,
     VENUES,
 )
+from .growth import growth_run
 from .load import (
     CpuShare,
     NoRedirect,
@@ -110,7 +112,7 @@ def benchmark_server(spec, options, pages, environment, log_dir):
             "atom": "/en/feeds/announcements.atom",
         }
         for key in options.paths:
-            if key in ("rsvp", "mixed-reads", "mixed-rsvp"):
+            if key in ("rsvp", "mixed-reads", "mixed-rsvp", *GROWTH_PATHS):
                 continue
             if key == "feed-304":
                 _status, headers, _body = fetch(opener, url + paths[key])
@@ -211,6 +213,12 @@ def benchmark_server(spec, options, pages, environment, log_dir):
             print(f"{reads.rps:,.1f} reads/s, RSVP p99 {rsvps.p99_ms:,.0f} ms", flush=True)
             results += [reads, rsvps]
 
+        if "growth-feed" in options.paths:
+            print("   growth: the feed rebuilt after a change …", end=" ", flush=True)
+            apps, health = growth_run(url, options=options)
+            print(f"cold {apps.p99_ms / 1000:.2f} s, /healthz p99 {health.p99_ms:.0f} ms")
+            results += [apps, health]
+
         # Again at the end, so a machine that got busier (or quieter) shows in the spread.
         measure("healthz", paths["healthz"], lua_get()).label = "/healthz (again, last)"
         others = cpu.others()
@@ -243,7 +251,7 @@ def main(argv=None):
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument(
         "--paths",
-        default=",".join(PATHS),
+        default=",".join(key for key in PATHS if key not in GROWTH_PATHS),
         help=f"comma-separated subset of {','.join(PATHS)} (/healthz is always measured)",
     )
     parser.add_argument(
@@ -265,6 +273,9 @@ def main(argv=None):
     if options.connections % options.wrk_threads:
         parser.error("--connections must be a multiple of --wrk-threads")
     chosen = [p.strip() for p in options.paths.split(",") if p.strip()]
+    if "growth" in chosen:  # one run measures both
+        chosen += list(GROWTH_PATHS)
+        chosen.remove("growth")
     if "mixed" in chosen:  # one run measures both
         chosen += ["mixed-reads", "mixed-rsvp"]
         chosen.remove("mixed")
@@ -310,6 +321,8 @@ def main(argv=None):
         "CACHE_URL": f"{options.redis}/{options.redis_db}",
         "RSVP_RATE_LIMIT": "",
         "RSVP_MIN_FILL_SECONDS": "0",
+        # The server's and ours (the growth run moves the data version from here).
+        "CACHE_KEY_PREFIX": "bench",
         "EMAIL_URL": "consolemail://",
         "LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",

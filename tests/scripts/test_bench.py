@@ -229,7 +229,7 @@ def test_make_bench_starts_the_dockerfile_server_and_measures_it(tmp_path):
                 "--warmup=0",
                 "--meetings=40",
                 "--rsvps=400",
-                "--paths=listing,rsvp,mixed",
+                "--paths=listing,rsvp,mixed,growth",
                 "--mixed-connections=2",
                 "--mixed-rate=5",
                 "--connections=2",
@@ -270,6 +270,10 @@ def test_make_bench_starts_the_dockerfile_server_and_measures_it(tmp_path):
     # The mixed run's RSVPs: 5 a second for the run's second, each one made.
     assert "302 ×5; RSVPs made 5 for 5 posts" in text
     assert rows["mixed: RSVP POSTs at 5/s, each a new RSVP"][6] == "p99 ≤ 500 ms"
+    # The growth run: 4 calendar apps got the rebuilt feed (gzip), /healthz measured meanwhile.
+    assert rows["growth: feed after a change, 4 apps at once"][1] != "0.0"
+    assert "bytes gzip" in rows["growth: feed after a change, 4 apps at once"][8]
+    assert float(rows["/healthz while the feed rebuilds"][1].replace(",", "")) > 0
     assert "Dropped database outreach_bench_" in done.stderr
 
 

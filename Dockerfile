@@ -15,7 +15,9 @@ COPY . .
 RUN pybabel -q compile -d locale -D django \
  && DEBUG=false SECRET_KEY=build-only-not-secret-and-never-used-by-the-running-site-0123456789 python manage.py collectstatic --no-input \
  && useradd --system --uid 10001 outreach \
- && mkdir -p /app/var && chown outreach /app/var
+ && mkdir -p /app/var && chown -R outreach /app/var
+# -R: Docker seeds compose's `static` volume with these files and their owner, and the
+# `migrate` service collects into it again as `outreach`.
 
 USER outreach
 EXPOSE 8000

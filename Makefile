@@ -124,7 +124,7 @@ check: install env ## Migrations up to date, and the deploy checks with producti
 # the production settings and server command, wrk on each path. Options: make bench BENCH_ARGS="--help".
 bench: install messages wrk ## Measure req/s, p50, p99 and the ratio to /healthz of each path (needs PostgreSQL, Redis)
 	@command -v wrk >/dev/null 2>&1 || { echo "wrk not found: install it (Debian: sudo apt-get install wrk)"; exit 1; }
-	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 ci: ## What CI runs: .ci/run
 	bash .ci/run

@@ -25,6 +25,14 @@ if this module were not here, and a warning is logged. A page never fails becaus
 
 Callers use one function, `cached(kind, parts, build, *, shows_seats)`. The page machinery
 (per-visitor markers, which addresses are kept) is meetings/page_cache.py.
+
+One build per entry and data version, across all processes: the first request that misses
+takes a build lock in the shared cache; the others meanwhile get the previous copy (kept
+STALE_KEEP_SECONDS past its freshness for this), or, when there is none, wait for the
+builder (BUILD_WAIT_SECONDS at most, then build themselves). A 7 MB feed rebuilt after a
+change while calendar apps poll it is then built once, not once per worker at the same time.
+An entry with an ETag also keeps a small head (ETag, Last-Modified) of its own, so a
+conditional request is answered without fetching the body (`head`).
 """
 
 import hashlib
@@ -42,6 +50,14 @@ logger = logging.getLogger(__name__)
 
 # Django's cache puts the site's CACHE_KEY_PREFIX before every key (settings.CACHES).
 VERSION_KEY = "outreach:data-version"
+# A build that takes longer than this (or whose process died) lets another one start.
+BUILD_LOCK_SECONDS = 60
+# How long a request with no previous copy to serve waits for another process's build.
+BUILD_WAIT_SECONDS = 10
+BUILD_POLL_SECONDS = 0.05
+# How long an entry stays in the cache after it is no longer fresh, to be served while the
+# next one builds.
+STALE_KEEP_SECONDS = 120
 
 
 def _warn(error):
@@ -172,22 +188,117 @@ def cached(kind, parts, build, *, shows_seats):
     - `shows_seats`: the entry shows seat counts, so it is kept SEATS_FRESH_SECONDS only
       (otherwise PAGE_CACHE_SECONDS), since RSVPs do not move the data version.
 
-    The entry returned may be shared with other requests of this process: do not change it
-    (copy what you change). With the cache down, `build()` runs every time.
+    While another process builds the entry, the previous copy is returned if there is one
+    (see the module's docstring). The entry returned may be shared with other requests of
+    this process: do not change it (copy what you change). With the cache down, `build()`
+    runs every time.
     """
-    key, entry = _get_entry(kind, parts, shows_seats=shows_seats)
+    key, entry, previous = _get_entry(kind, parts, shows_seats=shows_seats)
     if entry is not None:
         return entry
-    # Taken before the first query: a change committed while building moves the version
-    # past this entry's (see content_changed).
-    built_at = time.time()
-    entry = build()
-    _put_entry(key, built_at, entry, shows_seats=shows_seats)
+    if key is None:  # the cache is down
+        return build()
+    lock = _claim(key)
+    if lock is None and previous is not None:
+        return previous
+    deadline = time.monotonic() + BUILD_WAIT_SECONDS
+    while lock is None and time.monotonic() < deadline:
+        time.sleep(BUILD_POLL_SECONDS)
+        entry = _shared_entry(key)
+        if entry is not None and _is_fresh(entry):
+            local_copies.put(key, entry)
+            return entry
+        lock = _claim(key)
+    try:
+        # Another process may have finished its build just before this one's lock.
+        entry = _shared_entry(key) if lock is not None else None
+        if entry is not None and _is_fresh(entry):
+            local_copies.put(key, entry)
+            return entry
+        # Taken before the first query: a change committed while building moves the
+        # version past this entry's (see content_changed).
+        built_at = time.time()
+        entry = build()
+        _put_entry(key, built_at, entry, shows_seats=shows_seats)
+        _remember_latest(kind, parts, shows_seats, key)
+    finally:
+        _release(key, lock)
     return entry
 
 
+def head(kind, parts, *, shows_seats):
+    """The fresh entry's ETag and Last-Modified ({"etag", "timestamp"}) without its body, or
+    None: for a conditional request, which needs nothing else."""
+    version = data_version()
+    if version is None:
+        return None
+    key = make_key(kind, version, shows_seats, *parts)
+    entry = local_copies.get(key)
+    if entry is not None and _is_fresh(entry):
+        return entry
+    entry = _shared_entry(_head_key(key))
+    return entry if entry is not None and _is_fresh(entry) else None
+
+
+def _head_key(key):
+    return f"{key}:head"
+
+
+def _latest_key(kind, parts, shows_seats):
+    return make_key(f"{kind}-latest", shows_seats, *parts)
+
+
+def _claim(key):
+    """A token when this process may build `key`'s entry (nobody else is), else None."""
+    token = secrets.token_hex(8)
+    try:
+        return token if cache.add(f"{key}:building", token, BUILD_LOCK_SECONDS) else None
+    except Exception as error:  # noqa: BLE001
+        _warn(error)
+        return token  # no cache, no lock: build
+
+
+def _release(key, token):
+    if token is None:
+        return
+    try:
+        if cache.get(f"{key}:building") == token:
+            cache.delete(f"{key}:building")
+    except Exception as error:  # noqa: BLE001
+        _warn(error)
+
+
+def _remember_latest(kind, parts, shows_seats, key):
+    """Where the newest copy of this entry is, whatever its version: the previous copy to
+    serve while the next one builds."""
+    try:
+        cache.set(_latest_key(kind, parts, shows_seats), key, timeout=STALE_KEEP_SECONDS)
+    except Exception as error:  # noqa: BLE001
+        _warn(error)
+
+
+def _shared_entry(key):
+    try:
+        return cache.get(key)
+    except Exception as error:  # noqa: BLE001
+        _warn(error)
+        return None
+
+
+def _previous_copy(kind, parts, shows_seats, key, stale):
+    """A copy to serve while `key`'s entry is built elsewhere: the same key's, no longer
+    fresh, or the newest one of an earlier data version."""
+    if stale is not None:
+        return stale
+    latest = _shared_entry(_latest_key(kind, parts, shows_seats))
+    if not latest or latest == key:
+        return None
+    return local_copies.get(latest) or _shared_entry(latest)
+
+
 def _get_entry(kind, parts, *, shows_seats):
-    """(key, entry) for what `parts` describe, entry None when it must be built.
+    """(key, entry, previous) for what `parts` describe: entry None when it must be built,
+    previous a copy that may be served while another process builds it.
 
     `shows_seats`: the entry shows seat counts, so it is kept SEATS_FRESH_SECONDS only.
 
@@ -195,30 +306,41 @@ def _get_entry(kind, parts, *, shows_seats):
     """
     version = data_version()
     if version is None:
-        return None, None
+        return None, None, None
     key = make_key(kind, version, shows_seats, *parts)
+    stale = None
     entry = local_copies.get(key)
-    if entry is not None and _is_fresh(entry):
-        return key, entry
+    if entry is not None:
+        if _is_fresh(entry):
+            return key, entry, None
+        stale = entry
     try:
         entry = cache.get(key)
     except Exception as error:  # noqa: BLE001
         _warn(error)
-        return None, None
-    if entry is None or not _is_fresh(entry):
-        return key, None
-    local_copies.put(key, entry)
-    return key, entry
+        return None, None, None
+    if entry is not None and _is_fresh(entry):
+        local_copies.put(key, entry)
+        return key, entry, None
+    return key, None, _previous_copy(kind, parts, shows_seats, key, entry or stale)
 
 
 def _put_entry(key, built_at, values, *, shows_seats):
-    """Store an entry built from data read at `built_at`."""
+    """Store an entry built from data read at `built_at`, kept STALE_KEEP_SECONDS past its
+    freshness (to be served while the next one builds), and its head when it has an ETag."""
     lifetime = _lifetime(shows_seats=shows_seats)
     if key is None or lifetime <= 0:
         return
     entry = {"built_at": built_at, "lifetime": lifetime, "size": _size(values), **values}
     try:
-        cache.set(key, entry, timeout=lifetime)
+        cache.set(key, entry, timeout=lifetime + STALE_KEEP_SECONDS)
+        if "etag" in values:
+            fields = {name: values.get(name) for name in ("etag", "timestamp")}
+            cache.set(
+                _head_key(key),
+                {"built_at": built_at, "lifetime": lifetime, **fields},
+                timeout=lifetime,
+            )
     except Exception as error:  # noqa: BLE001
         _warn(error)
         return

@@ -55,6 +55,37 @@ class RejectUnreadableRequests:
         return response
 
 
+class HealthzAnyHost:
+    """Answer /healthz whatever the Host header says, before anything checks it against
+    ALLOWED_HOSTS: compose's healthcheck asks 127.0.0.1 and a proxy's active check sends the
+    replica's own address, neither of which a real site allows. It tells nothing but "ok"
+    (the deep report needs a token). Comes after the security headers' middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            from outreach.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Send settings.PERMISSIONS_POLICY on every response that has none of its own (a view that
+    needs a feature, e.g. a camera, sets the header itself)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY and "Permissions-Policy" not in response.headers:
+            response.headers["Permissions-Policy"] = settings.PERMISSIONS_POLICY
+        return response
+
+
 class ForwardedHeadersFromProxiesOnly:
     """Drop X-Forwarded-Proto and X-Forwarded-Host unless the request came from one of our
     proxies (FORWARDED_ALLOW_IPS): with BEHIND_PROXY, Django believes them, and a client

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -48,15 +50,29 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    # Before django_tasks_db: its `db_worker` command is replaced by outreach's own, which
+    # survives a database outage and stops in time (outreach/management/commands/db_worker.py).
+    "outreach",
     "django_tasks",
     "django_tasks_db",
-    "outreach",
     "meetings",
 ]
 
 MIDDLEWARE = [
+    # First: the response names the request's id, which its log lines carry (outreach/logging.py).
+    "outreach.logging.RequestIdMiddleware",
     "outreach.middleware.ForwardedHeadersFromProxiesOnly",
     "django.middleware.security.SecurityMiddleware",
+    # The security headers come before anything that may answer by itself (the 400 and 413
+    # below, whitenoise's static files), so every response carries the same ones. A view
+    # opts out with Django's and django-csp's decorators (xframe_options_exempt, csp_update,
+    # csp_exempt) or by setting its own Permissions-Policy.
+    "outreach.middleware.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # /healthz for any Host (compose's healthcheck, a proxy's active check), before
+    # CommonMiddleware checks ALLOWED_HOSTS.
+    "outreach.middleware.HealthzAnyHost",
     "outreach.middleware.RejectUnreadableRequests",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,8 +82,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: turns a refused admin login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -104,7 +118,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # No request may wait on a lock (or a runaway query) forever.
     _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=15000)
-    _db.setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={_statement_timeout_ms}"
+    # How long a statement may wait for a lock (0: up to the statement timeout). compose's
+    # `migrate` sets 5 s, so a migration never queues every RSVP behind a lock it waits for.
+    _lock_timeout_ms = env.int("DATABASE_LOCK_TIMEOUT_MS", default=0)
+    _db.setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={_statement_timeout_ms} -c lock_timeout={_lock_timeout_ms}"
+    )
     # A database that does not answer fails the request (a 503 page) in seconds, not minutes.
     _db["OPTIONS"]["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
@@ -112,11 +131,17 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# A Redis that is down or stuck costs half a second once, never a hung request: short socket
+# timeouts, no retry (redis-py retries 3 times by default), and outreach.cache skips the cache
+# for a few seconds after a failure.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
+    "retry": Retry(NoBackoff(), 0),
+}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # A Redis that is down or stuck costs a second, never a hung request.
-    CACHES["default"].setdefault("OPTIONS", {}).update(
-        {"socket_connect_timeout": 1, "socket_timeout": 1}
-    )
+    CACHES["default"]["BACKEND"] = "outreach.cache.RedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(REDIS_CACHE_OPTIONS)
 elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
     # Room for the pages and feeds of one process (Django's default keeps 300 entries).
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 2000)
@@ -161,7 +186,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# With the cache away, logins are refused with a "try again" page (outreach/login_throttle.py).
+AXES_HANDLER = "outreach.login_throttle.CacheHandlerFailingClosed"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -240,6 +266,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # so a message is queued in the same transaction as the change it is about.
 # Run the worker beside the web server: `python manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# /healthz?deep=1 (database, cache, mail backlog) answers only to this bearer token; empty:
+# the deep report is off. It fails when the oldest queued message is older than the limit.
+HEALTH_CHECK_TOKEN = env.str("HEALTH_CHECK_TOKEN", default="")
+HEALTH_MAX_QUEUE_AGE_SECONDS = env.int("HEALTH_MAX_QUEUE_AGE_SECONDS", default=15 * 60)
+# On SIGTERM the mail worker finishes its current task for at most this long, then stops it
+# (docker stop waits 10 s by default; compose gives the worker more).
+WORKER_STOP_SECONDS = env.int("WORKER_STOP_SECONDS", default=8)
 # The outbox worker hands each row to its channel's sender (meetings/outbox.py): a callable
 # taking the row, raising outbox.SendFailed when the message was not handed over.
 OUTBOX_SENDERS = {"email": "meetings.emails.send"}
@@ -256,6 +289,13 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECOND
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page here uses, switched off for the page and anything it embeds
+# (outreach.middleware.PermissionsPolicyMiddleware; a view may send its own instead).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "browsing-topics=()"
+)
 # Content-Security-Policy (django-csp) on every response, the admin included: nothing but this
 # site's own files, no inline script or style, no third-party origin, no framing.
 CONTENT_SECURITY_POLICY = {
@@ -291,21 +331,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # Logs go to stdout, where the process manager collects them.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "json": one JSON object per line (time in UTC with its offset, level, logger, message, the
+# request's id, a traceback as one string), for a log pipeline; "plain" for a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT is json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "outreach.logging.JsonFormatter"},
+        "plain": {
+            "()": "outreach.logging.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "filters": {
         "redact_rsvp_tokens": {"()": "outreach.logging.RedactRsvpTokens"},
+        "request_id": {"()": "outreach.logging.AddRequestId"},
     },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": "plain",
-            "filters": ["redact_rsvp_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_rsvp_tokens", "request_id"],
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

@@ -6,8 +6,6 @@ Nothing here touches the shared PostgreSQL (5432) or Redis (6379).
 
 import contextlib
 import os
-import re
-import shlex
 import shutil
 import socket
 import subprocess
@@ -17,6 +15,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from scripts.bench.serve import dockerfile_command
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -64,13 +64,9 @@ def manage(*args, env):
 
 def dockerfile_server_command(port, env):
     """The server part of the Dockerfile's CMD (after `exec`), bound to 127.0.0.1:`port`, with
-    its ${VAR:-default} expanded from `env` as the shell would."""
-    cmd = (ROOT / "Dockerfile").read_text().split("\nCMD ", 1)[1]
-    server = re.search(r"exec (granian [^\"]+)\"", cmd).group(1)
-    server = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda match: env.get(match[1], match[2]), server)
-    server = server.replace("--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {port}")
-    args = shlex.split(server)
-    return [str(BIN / "granian"), *args[1:]]
+    its ${VAR:-default} expanded from `env` as the shell would (read as `make bench` reads it)."""
+    args = dockerfile_command((ROOT / "Dockerfile").read_text(), port, environ=env)
+    return [str(BIN / args[0]), *args[1:]]
 
 
 def http(url, *, data=None, headers=None, timeout=30):

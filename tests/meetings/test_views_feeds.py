@@ -146,13 +146,21 @@ def test_feed_answers_304_to_matching_etag_without_a_query(client, django_assert
     assert response["ETag"] == etag
 
 
-def test_feed_answers_304_to_if_modified_since(client):
-    MeetingFactory()
-    last_modified = client.get(feed_url())["Last-Modified"]
+def test_feed_answers_304_on_its_etag_only_so_a_deletion_is_never_hidden(client):
+    """Last-Modified is the newest remaining row's change: a deleted meeting cannot move it, so a
+    calendar app revalidating by date alone would keep the deleted meeting for ever."""
+    kept = MeetingFactory(starts_at=timezone.now() + dt.timedelta(days=3))
+    deleted = MeetingFactory(starts_at=timezone.now() + dt.timedelta(days=4))
+    first = client.get(feed_url())
+    assert first["Last-Modified"] == http_date(deleted.updated_at.timestamp())
 
-    response = client.get(feed_url(), HTTP_IF_MODIFIED_SINCE=last_modified)
+    deleted.delete()
+    by_date = client.get(feed_url(), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    by_etag = client.get(feed_url(), HTTP_IF_NONE_MATCH=first["ETag"])
 
-    assert response.status_code == 304
+    assert (by_date.status_code, by_etag.status_code) == (200, 200)
+    assert list(events_by_uid(by_date.content)) == [uid(kept)]
+    assert client.get(feed_url(), HTTP_IF_NONE_MATCH=by_date["ETag"]).status_code == 304
 
 
 def test_feed_etag_changes_when_a_meeting_changes(client):

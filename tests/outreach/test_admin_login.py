@@ -101,3 +101,25 @@ def test_a_right_password_clears_earlier_failures(client, staff):
     statuses = [log_in(client, "officer", f"again-{n}").status_code for n in range(4)]
 
     assert statuses == [200] * 4
+
+
+def test_with_redis_down_a_login_is_refused_with_a_clear_message_not_a_500(client, staff, settings):
+    """The lockout counts live in the cache: without them a login fails closed (503, in the
+    reader's language, saying to try again), never a 500 and never an unthrottled login."""
+    from tests.servers import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    client.cookies["django_language"] = "es"
+
+    response = log_in(client, "officer", "the-right-password-42")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "Vuelva a intentarlo en un minuto" in response.content.decode()
+    assert "_auth_user_id" not in client.session

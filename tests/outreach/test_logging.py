@@ -77,3 +77,64 @@ def test_client_addresses_gunicorn_names_are_redacted():
     assert redact(line) == (
         "Invalid request from ip=[address]: Invalid HTTP request line: 'GET /en/rsvp/[private]/'"
     )
+
+
+# --- One JSON object per line, in UTC, with the request's id -------------------------------
+
+
+def test_lines_are_json_objects_in_utc_with_the_offset(settings):
+    import datetime as dt
+    import json
+
+    printed = printed_by("django.request", "Not Found: %s", f"/es/rsvp/{TOKEN}/")
+
+    (line,) = printed.splitlines()
+    record = json.loads(line)
+    assert record["level"] == "WARNING" and record["logger"] == "django.request"
+    assert record["message"] == "Not Found: /es/rsvp/[private]/"
+    assert record["time"].endswith("+00:00")
+    moment = dt.datetime.fromisoformat(record["time"])
+    assert abs(moment - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+
+
+def test_a_traceback_stays_inside_its_line():
+    import json
+
+    logger = logging.getLogger("meetings")
+    handler = next(h for h in handlers_reached_by(logger) if type(h) is logging.StreamHandler)
+    stream = io.StringIO()
+    old = handler.setStream(stream)
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.exception("It failed")
+    finally:
+        handler.setStream(old)
+
+    (line,) = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["message"] == "It failed"
+    assert "ValueError: boom" in record["exception"]
+
+
+@pytest.mark.django_db
+def test_a_requests_log_lines_carry_its_id_which_the_response_names(client):
+    import json
+
+    logger = logging.getLogger("django.request")
+    handler = next(h for h in handlers_reached_by(logger) if type(h) is logging.StreamHandler)
+    stream = io.StringIO()
+    old = handler.setStream(stream)
+    try:
+        first = client.get("/en/meetings/no-such-meeting/")
+        second = client.get("/en/meetings/no-such-meeting/", HTTP_X_REQUEST_ID="caddy-1234-abcd")
+        forged = client.get("/en/nowhere/", HTTP_X_REQUEST_ID="<script>alert(1)</script>")
+    finally:
+        handler.setStream(old)
+
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    ids = [record["request_id"] for record in records if record["logger"] == "django.request"]
+    assert ids == [first["X-Request-ID"], "caddy-1234-abcd", forged["X-Request-ID"]]
+    assert second["X-Request-ID"] == "caddy-1234-abcd"
+    assert len(first["X-Request-ID"]) == 32 and "<" not in forged["X-Request-ID"]

@@ -69,3 +69,69 @@ def test_forwarded_proto_and_host_count_only_from_our_proxies(client, settings):
     assert direct.status_code == 200
     assert from_proxy.status_code == 200  # the proxy says https: no redirect
     assert forged.status_code == 301  # a client saying so itself is still on plain http
+
+
+# --- The same security headers on every response ----------------------------------------
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "Permissions-Policy",
+    "Referrer-Policy",
+    "X-Content-Type-Options",
+)
+
+
+def test_every_kind_of_response_carries_the_same_security_headers(settings, admin_user):
+    """Pages, feeds, errors, the 400 and 413 answered before any view, and static files."""
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    meeting = MeetingFactory()
+    client = Client()
+    staff = Client()
+    staff.force_login(admin_user)
+    form = "application/x-www-form-urlencoded"
+    responses = {
+        "listing": client.get("/en/meetings/"),
+        "meeting page": client.get(meeting.get_absolute_url()),
+        "feed": client.get("/en/feeds/meetings.ics"),
+        "healthz": client.get("/healthz"),
+        "404": client.get("/en/meetings/no-such-meeting/"),
+        "admin login": client.get("/admin/login/"),
+        "400 utf-16": client.generic(
+            "POST",
+            f"/en/meetings/{meeting.slug}/rsvp/",
+            "a=b".encode("utf-16"),
+            content_type=f"{form}; charset=utf-16",
+        ),
+        "413": client.generic(
+            "POST",
+            f"/en/meetings/{meeting.slug}/rsvp/",
+            b"a=b",
+            content_type=form,
+            CONTENT_LENGTH=str(50 * 1024 * 1024),
+        ),
+        "400 admin NUL": staff.get("/admin/meetings/rsvp/?q=a%00b"),
+        "static file": client.get("/static/css/site.css"),
+    }
+
+    statuses = {name: response.status_code for name, response in responses.items()}
+    assert statuses == {
+        "listing": 200,
+        "meeting page": 200,
+        "feed": 200,
+        "healthz": 200,
+        "404": 404,
+        "admin login": 200,
+        "400 utf-16": 400,
+        "413": 413,
+        "400 admin NUL": 400,
+        "static file": 200,
+    }
+    first = {name: responses["listing"].headers[name] for name in SECURITY_HEADERS}
+    assert "camera=()" in first["Permissions-Policy"]
+    assert "frame-ancestors 'none'" in first["Content-Security-Policy"]
+    for name, response in responses.items():
+        response.close()  # whitenoise's file
+        seen = {header: response.headers.get(header) for header in SECURITY_HEADERS}
+        assert seen == first, name

@@ -55,10 +55,16 @@ class Command(BaseCommand):
                 emails = erase_outbox(pks)
                 entries = anonymise_history(pks)
             verb = "Erased"
-            # VACUUM cannot run inside a transaction (a caller's, or a test's).
-            if count and connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # VACUUM cannot run inside a transaction (a caller's, or a test's). --vacuum-full
+            # runs even with nothing new to erase: it is how the operator clears the files of
+            # the earlier nightly runs (README, "Retention").
+            if (
+                (count or vacuum_full)
+                and connection.vendor == "postgresql"
+                and not connection.in_atomic_block
+            ):
                 vacuum(
-                    [Rsvp, OutgoingEmail, LogEntry] if emails or entries else [Rsvp],
+                    [Rsvp, OutgoingEmail, LogEntry] if emails or entries or vacuum_full else [Rsvp],
                     full=vacuum_full,
                 )
         self.stdout.write(

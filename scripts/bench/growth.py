@@ -1,0 +1,82 @@
+"""The growth run (issue 19, item 4): what a change costs when the feed is big. After a
+change (the data version moves), 4 calendar apps fetch the all-meetings feed at once while
+wrk measures /healthz: the feed must be built once, the apps served, and the rest of the
+site must not wait (target: /healthz p99 under config.GROWTH_HEALTHZ_P99_MS during the rebuild).
+Run it on 10x data: make bench BENCH_ARGS="--meetings 10000 --rsvps 1000000 --paths growth".
+"""
+
+import threading
+import time
+import urllib.request
+
+from .load import Measurement, NoRedirect, fetch, lua_get, measurement_from, run_wrk
+
+CALENDAR_APPS = 4
+
+
+def growth_run(url, *, options):
+    """(the apps' Measurement, /healthz's Measurement) of one rebuild."""
+    from meetings import caching
+
+    feed = url + "/en/feeds/meetings.ics"
+    opener = urllib.request.build_opener(NoRedirect)
+    status, _headers, plain = fetch(opener, feed)
+    if status != 200:
+        raise RuntimeError(f"the feed answered {status}")
+    caching.content_changed()  # as a staff edit does: every process's copy is now old
+    answers, lock = [], threading.Lock()
+
+    def calendar_app():
+        started = time.monotonic()
+        status, headers, body = fetch(opener, feed, {"Accept-Encoding": "gzip"})
+        with lock:
+            answers.append((time.monotonic() - started, status, len(body)))
+
+    healthz = {}
+    wrk = threading.Thread(
+        target=lambda: healthz.update(
+            run_wrk(
+                url + "/healthz",
+                lua_get(),
+                duration=options.duration,
+                connections=options.connections,
+                threads=options.wrk_threads,
+                timeout=options.timeout,
+            )
+        )
+    )
+    wrk.start()
+    time.sleep(min(1.0, options.duration / 4))  # wrk under way first
+    apps = [threading.Thread(target=calendar_app) for _ in range(CALENDAR_APPS)]
+    for app in apps:
+        app.start()
+    for app in apps:
+        app.join()
+    wrk.join()
+
+    seconds = sorted(elapsed for elapsed, _status, _size in answers)
+    statuses = {}
+    for _elapsed, code, _size in answers:
+        statuses[code] = statuses.get(code, 0) + 1
+    apps_m = Measurement(
+        key="growth-feed",
+        label=f"growth: feed after a change, {CALENDAR_APPS} apps at once",
+        requests=len(answers),
+        seconds=max(seconds),
+        p50_ms=seconds[len(seconds) // 2] * 1000,
+        p90_ms=seconds[-1] * 1000,
+        p99_ms=seconds[-1] * 1000,
+        statuses={},
+        errors={},
+    )
+    sizes = sorted({size for _e, _s, size in answers})
+    apps_m.note = (
+        f"slowest {seconds[-1]:.2f} s (the cold build); {len(plain):,} bytes plain, "
+        + ", ".join(f"{size:,}" for size in sizes)
+        + " bytes gzip"
+    )
+    if set(statuses) != {200}:
+        apps_m.problems.append(f"statuses {statuses}")
+    health = measurement_from("growth-healthz", healthz)
+    health.note = "while the feed rebuilds"
+    return apps_m, health

@@ -6,6 +6,7 @@ import time
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +94,47 @@ class MeetingFilterForm(forms.Form):
     @property
     def is_filtered(self):
         return any(self.data.get(name) for name in self.fields)
+
+
+class PartnerSnippetForm(forms.Form):
+    """Staff: what a partner's embed shows (a venue, a series or a language) and in which
+    language. A GET form; `embed_query()` is the embed's query string, `page_path()` the
+    public page a link or QR code leads to."""
+
+    shows = forms.ChoiceField(label=_("Meetings"))
+    page_language = forms.ChoiceField(label=_("Language of the page"))
+
+    def __init__(self, *args, venues=(), series=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shows"].choices = [
+            ("all", _("All meetings")),
+            (_("Venues"), [(f"venue:{venue.slug}", venue.name) for venue in venues]),
+            (_("Series"), [(f"series:{item.slug}", item.title) for item in series]),
+            (
+                _("Languages"),
+                [(f"language:{code}", capfirst(name)) for code, name in settings.LANGUAGES],
+            ),
+        ]
+        self.fields["page_language"].choices = [
+            (code, own_language_name(code)) for code, _name in settings.LANGUAGES
+        ]
+
+    def embed_query(self):
+        kind, _sep, value = self.cleaned_data["shows"].partition(":")
+        if kind == "venue":
+            return f"venue=venue:{value}"
+        if kind in ("series", "language"):
+            return f"{kind}={value}"
+        return ""
+
+    def page_path(self):
+        kind, _sep, value = self.cleaned_data["shows"].partition(":")
+        if kind == "venue":
+            return reverse("meetings:venue-detail", kwargs={"slug": value})
+        if kind == "series":
+            return reverse("meetings:series-detail", kwargs={"slug": value})
+        listing = reverse("meetings:meeting-list")
+        return f"{listing}?language={value}" if kind == "language" else listing
 
 
 # RSVPs -------------------------------------------------------------------------------------

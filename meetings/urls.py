@@ -28,4 +28,7 @@ urlpatterns = [
     path("rsvp/<str:token>/cancel/", views.rsvp_cancel, name="rsvp-cancel"),
     path("rsvp/<str:token>/feedback/", views.rsvp_feedback, name="rsvp-feedback"),
     path("privacy/", views.privacy, name="privacy"),
+    # For partner sites: a listing to frame (its own CSP), and the page that documents it.
+    path("embed/meetings/", views.embed_meetings, name="embed-meetings"),
+    path("partners/", views.partners, name="partners"),
 ]

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "outreach.middleware.ForwardedHeadersFromProxiesOnly",
     "django.middleware.security.SecurityMiddleware",
     "outreach.middleware.RejectUnreadableRequests",
+    "meetings.api.ApiGuard",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -311,6 +312,12 @@ def _rate_limit(value):
 
 
 RSVP_RATE_LIMIT = _rate_limit(env.str("RSVP_RATE_LIMIT", default="10/600"))
+# The public API (/api/v1/): requests per client (a keyed hash, never the address) and window.
+API_RATE_LIMIT = _rate_limit(env.str("API_RATE_LIMIT", default="120/60"))
+# Who may frame the embeddable listing (/<lang>/embed/meetings/): CSP frame-ancestors
+# sources, space-separated ("*" for any site, or e.g. "https://church.example"). Every other
+# page keeps frame-ancestors 'none' and X-Frame-Options DENY.
+EMBED_FRAME_ANCESTORS = env.str("EMBED_FRAME_ANCESTORS", default="*").split()
 # A form sent back sooner than this after it was shown came from a bot.
 RSVP_MIN_FILL_SECONDS = env.int("RSVP_MIN_FILL_SECONDS", default=3)
 # A form older than this is shown again to be checked and sent anew.

@@ -442,6 +442,14 @@ NOT_PAGES = {
     "meetings:rsvp-change",
     "meetings:rsvp-cancel",
     "meetings:rsvp-feedback",
+    # The JSON API: its translated fields are checked in tests/meetings/test_api.py.
+    "api-documentation",
+    "api-v1:api-root",
+    "api-v1:openapi-json",
+    "api-v1:list_meetings",
+    "api-v1:get_meeting",
+    "api-v1:list_venues",
+    "api-v1:list_series",
 }
 
 
@@ -481,6 +489,13 @@ PAGES.update(
             Page(reverse("meetings:feed-language", kwargs={"code": translation.get_language()}))
         ],
         "meetings:feed-atom": lambda site: [Page(reverse("meetings:feed-atom"))],
+        "meetings:partners": lambda site: [Page(reverse("meetings:partners"))],
+        "meetings:embed-meetings": lambda site: [
+            Page(reverse("meetings:embed-meetings")),
+            Page(reverse("meetings:embed-meetings") + "?venue=venue:hall"),
+            Page(reverse("meetings:embed-meetings") + "?series=sessions"),
+            Page(reverse("meetings:embed-meetings") + "?q=%5Bno+match%5D"),
+        ],
     }
 )
 # Addresses no URL name covers.

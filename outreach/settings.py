@@ -299,7 +299,7 @@ LOGGING = {
 # RSVPs. The rate limit is "COUNT/SECONDS" per client across all RSVP form posts (an empty
 # value turns it off, e.g. for a load test or a staffed kiosk); it is counted in the cache, so
 # several workers share it when CACHE_URL points at Redis.
-def _rate_limit(value):
+def _rate_limit(value, name="RSVP_RATE_LIMIT"):
     if not value.strip():
         return None
     count, _slash, seconds = value.partition("/")
@@ -307,13 +307,13 @@ def _rate_limit(value):
         return int(count), int(seconds)
     except ValueError:
         raise ImproperlyConfigured(
-            f"RSVP_RATE_LIMIT must look like 10/600 (posts/seconds), not {value!r}."
+            f"{name} must look like 10/600 (requests/seconds), not {value!r}."
         ) from None
 
 
 RSVP_RATE_LIMIT = _rate_limit(env.str("RSVP_RATE_LIMIT", default="10/600"))
 # The public API (/api/v1/): requests per client (a keyed hash, never the address) and window.
-API_RATE_LIMIT = _rate_limit(env.str("API_RATE_LIMIT", default="120/60"))
+API_RATE_LIMIT = _rate_limit(env.str("API_RATE_LIMIT", default="120/60"), "API_RATE_LIMIT")
 # Who may frame the embeddable listing (/<lang>/embed/meetings/): CSP frame-ancestors
 # sources, space-separated ("*" for any site, or e.g. "https://church.example"). Every other
 # page keeps frame-ancestors 'none' and X-Frame-Options DENY.

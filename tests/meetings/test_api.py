@@ -292,3 +292,12 @@ def test_rate_limit_per_client_keeps_no_address(client, spec, settings):
 
     keys = list(getattr(cache, "_cache", {}))
     assert keys and not any("203.0.113" in str(key) for key in keys)
+
+
+def test_api_root_leads_to_the_page_that_documents_it(client):
+    response = client.get("/api/v1/", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 302
+    assert response["Location"] == "/es/partners/#api"
+    page = client.get("/es/partners/")
+    assert page.status_code == 200
+    assert "openapi.json" in page.content.decode()

@@ -20,6 +20,7 @@ import json
 from typing import Literal
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
@@ -41,6 +42,7 @@ PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 SEARCH_MAX_LENGTH = 100
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+RETRY_AFTER_SECONDS = 60
 # The parameters an answer may be kept in the cache for; any other is answered, never kept.
 CACHED_PARAMETERS = frozenset(
     {"lang", "when", "language", "area", "venue", "series", "date_from", "date_to", "q"}
@@ -188,7 +190,7 @@ class LanguageOnly(Schema):
     )
 
 
-RESPONSES_304 = {304: None, 400: Error, 429: Error}
+RESPONSES_304 = {304: None, 400: Error, 429: Error, 503: Error}
 
 
 api = NinjaAPI(
@@ -263,6 +265,20 @@ def _invalid_parameters(request, error):
                 message = gettext("This value is not one this parameter accepts.")
             problems.append({"parameter": parameter, "message": message})
         return error_response(request, 400, gettext("Some parameters are not valid."), problems)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, error):
+    """The database cannot be reached: a short, translated 503 the client may retry."""
+    with translation.override(request_language(request)):
+        response = error_response(
+            request,
+            503,
+            gettext("The service is briefly unavailable. Please try again in a minute."),
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _check_language(code, parameter):
@@ -574,6 +590,9 @@ class ApiGuard:
     def __call__(self, request):
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"  # the same answer; the server sends the headers only
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
             response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
@@ -591,6 +610,18 @@ class ApiGuard:
             response["Retry-After"] = str(settings.API_RATE_LIMIT[1])
         else:
             response = self.get_response(request)
+            if response.status_code == 404 and not response.get("Content-Type", "").startswith(
+                "application/json"
+            ):
+                # An address the API does not have: JSON too, not the site's HTML page.
+                with translation.override(request_language(request)):
+                    response = error_response(
+                        request,
+                        404,
+                        gettext("The API has no such address: see /api/v1/openapi.json."),
+                    )
+        if head:
+            response.content = b""
         for name, value in CORS_HEADERS.items():
             response[name] = value
         return response

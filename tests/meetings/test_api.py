@@ -301,3 +301,28 @@ def test_api_root_leads_to_the_page_that_documents_it(client):
     page = client.get("/es/partners/")
     assert page.status_code == 200
     assert "openapi.json" in page.content.decode()
+
+
+def test_database_down_is_a_translated_503_in_json(client, spec):
+    from django.db import OperationalError, connection
+
+    def down(execute, sql, params, many, context):
+        raise OperationalError("could not connect to server")
+
+    with connection.execute_wrapper(down):
+        response = get(client, spec, "/api/v1/meetings?lang=vi")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert response.json()["detail"].startswith("Dịch vụ")
+
+
+def test_unknown_address_is_json_and_head_works(client):
+    response = client.get("/api/v1/meetings/", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert "openapi.json" in response.json()["detail"]
+    MeetingFactory()
+    head = client.head("/api/v1/meetings")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["ETag"] == client.get("/api/v1/meetings")["ETag"]

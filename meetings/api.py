@@ -308,21 +308,16 @@ def _answer(request, build, *, shows_seats):
     language = request_language(request)
     with translation.override(language):
         _check_language(request.GET.get("lang"), "lang")
-        entry = None
-        key = None
-        cacheable = set(request.GET) <= CACHED_PARAMETERS
-        if cacheable:
-            key, entry = caching.get_entry(
-                "api", (language, request.get_full_path()), shows_seats=shows_seats
-            )
-        if entry is None:
-            built_at = caching.start_entry()
-            data = build().model_dump(mode="json")
-            body = json.dumps(data, ensure_ascii=False).encode()
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-            entry = {"body": body, "etag": etag}
-            if cacheable:
-                caching.put_entry(key, built_at, shows_seats=shows_seats, **entry)
+
+        def build_entry():
+            body = json.dumps(build().model_dump(mode="json"), ensure_ascii=False).encode()
+            return {"body": body, "etag": '"' + hashlib.sha256(body).hexdigest()[:32] + '"'}
+
+        if set(request.GET) <= CACHED_PARAMETERS:
+            parts = (language, request.get_full_path())
+            entry = caching.cached("api", parts, build_entry, shows_seats=shows_seats)
+        else:
+            entry = build_entry()
     response = get_conditional_response(request, etag=entry["etag"])
     if response is None:
         response = HttpResponse(entry["body"], content_type=JSON_CONTENT_TYPE)

@@ -593,6 +593,16 @@ class ApiGuard:
             response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
             response["Access-Control-Allow-Headers"] = "Accept-Language, If-None-Match"
             response["Access-Control-Max-Age"] = "86400"
+        elif "\x00" in request.path_info or any(
+            "\x00" in key or "\x00" in value
+            for key, values in request.GET.lists()
+            for value in values
+        ):
+            # PostgreSQL cannot compare text holding a NUL byte: refused before any query.
+            with translation.override(request_language(request)):
+                response = error_response(
+                    request, 400, gettext("This value is not one this parameter accepts.")
+                )
         elif is_rate_limited(request, scope="api", limit=settings.API_RATE_LIMIT):
             with translation.override(request_language(request)):
                 response = error_response(

@@ -5,6 +5,7 @@ import functools
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.validators import slug_re
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -305,7 +306,9 @@ def embed_meetings(request):
         meetings = form.filter(Meeting.objects.published().for_listing().upcoming())
         series = None
         if slug := request.GET.get("series", "").strip():
-            series = MeetingSeries.objects.filter(slug=slug).first()
+            # A made-up value (a NUL byte PostgreSQL cannot compare) finds nothing, unasked.
+            is_slug = slug_re.fullmatch(slug) is not None
+            series = MeetingSeries.objects.filter(slug=slug).first() if is_slug else None
             meetings = meetings.filter(series=series) if series else meetings.none()
         meetings = list(meetings[: EMBED_MEETINGS_SHOWN + 1])
         listing_query = request.GET.copy()

@@ -326,3 +326,18 @@ def test_unknown_address_is_json_and_head_works(client):
     assert head.status_code == 200
     assert head.content == b""
     assert head["ETag"] == client.get("/api/v1/meetings")["ETag"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/meetings?q=a%00b",
+        "/api/v1/meetings?venue=%00",
+        "/api/v1/meetings?series=x%00",
+        "/api/v1/meetings/x%00y",
+    ],
+)
+def test_nul_bytes_are_a_400_not_a_database_error(client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.json()["detail"]

@@ -95,6 +95,8 @@ def test_embed_shows_no_past_meetings_and_no_rsvp_button_when_closed(client):
 def test_embed_bad_filters_never_fail(client):
     response = client.get("/es/embed/meetings/?date_from=nonsense&venue=%00&language=xx")
     assert response.status_code == 200
+    response = client.get("/es/embed/meetings/?series=%00&q=%00")
+    assert response.status_code == 200
 
 
 def test_embed_is_read_only(client):

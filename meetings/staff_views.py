@@ -18,7 +18,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 
 from meetings import exports, reports, scheduling
-from meetings.forms import (
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+from meetings.qrcodes import qr_svg
+from meetings.services import RsvpError, add_walk_in, publish_meeting
+from meetings.staff_forms import (
     CheckInSearchForm,
     DuplicateMeetingForm,
     DuplicateSeriesForm,
@@ -26,9 +29,6 @@ from meetings.forms import (
     PartnerSnippetForm,
     WalkInForm,
 )
-from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
-from meetings.qrcodes import qr_svg
-from meetings.services import RsvpError, add_walk_in, publish_meeting
 
 
 def _require(request, permission):
@@ -119,7 +119,7 @@ def _door_totals(meeting):
         .values("needs_interpretation")
         .annotate(people=Sum("party_size"))
     )
-    names = dict(Rsvp._meta.get_field("needs_interpretation").choices)
+    names = dict(Rsvp._meta.get_field("needs_interpretation").choices or [])
     return {
         "figures": figures,
         "interpretation_now": [

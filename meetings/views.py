@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
+from django.views.generic.base import ContextMixin
 
 from meetings import caching, feeds, ical
 from meetings.feeds import CalendarFeed
@@ -42,7 +43,7 @@ from meetings.services import (
 from meetings.tokens import manage_url
 
 
-class CalendarFeedMixin:
+class CalendarFeedMixin(ContextMixin):
     """Puts the calendar feed a page offers to subscribe to into its context as `feed`."""
 
     def get_calendar_feed(self):
@@ -180,11 +181,11 @@ def _no_shared_cache_for_form(response, context):
     return response
 
 
-class MeetingsOfMixin:
+class MeetingsOfMixin(DetailView):
     """A venue's or series' page: its published meetings, upcoming and past."""
 
     meetings_field = ""  # the Meeting field pointing at this page's object
-    past_shown = None  # how many past meetings, newest first; None for all
+    past_shown: int | None = None  # how many past meetings, newest first; None for all
 
     def get(self, request, *args, **kwargs):
         return cached_page(request, functools.partial(super().get, request, *args, **kwargs))
@@ -586,10 +587,9 @@ def _calendar_response(request, select, *, filename=None):
         if filename and not count:
             raise Http404(gettext("No meeting found at this address."))
         timestamp = int(last_modified.timestamp()) if last_modified else None
-        entry = {"etag": quote_etag(etag), "timestamp": timestamp}
-        not_modified = get_conditional_response(
-            request, etag=entry["etag"], last_modified=timestamp
-        )
+        quoted = quote_etag(etag)
+        entry = {"etag": quoted, "timestamp": timestamp}
+        not_modified = get_conditional_response(request, etag=quoted, last_modified=timestamp)
         if not_modified is not None:
             raise caching.NotKept(_calendar_headers(not_modified, entry))
         body = ical.feed_bytes(

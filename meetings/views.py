@@ -328,7 +328,7 @@ def embed_meetings(request):
     response = cached_page(request, build, parameters=EMBED_PARAMETERS)
     response.xframe_options_exempt = True
     response.remember_language = False
-    response._csp_replace = {"frame-ancestors": settings.EMBED_FRAME_ANCESTORS}  # type: ignore[attr-defined]
+    response._csp_replace = {"frame-ancestors": settings.EMBED_FRAME_ANCESTORS}
     return response
 
 

@@ -28,7 +28,7 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, Header, NinjaAPI, Query, Schema
 from ninja.errors import ValidationError
 
 from meetings import caching
@@ -187,6 +187,14 @@ class MeetingFilters(Schema):
 class LanguageOnly(Schema):
     lang: str | None = Field(
         None, description=f"Language of the text ({CODES}); else Accept-Language."
+    )
+
+
+def _accept_language():
+    return Header(
+        None,
+        alias="Accept-Language",
+        description="The reader's languages; ?lang= wins. English when none is offered.",
     )
 
 
@@ -480,7 +488,9 @@ def _page(request, filters):
     operation_id="listMeetings",
     tags=["meetings"],
 )
-def list_meetings(request, filters: Query[MeetingFilters]):
+def list_meetings(
+    request, filters: Query[MeetingFilters], accept_language: str | None = _accept_language()
+):
     with translation.override(request_language(request)):
         _check_language(filters.language, "language")
         if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
@@ -504,7 +514,12 @@ def list_meetings(request, filters: Query[MeetingFilters]):
     operation_id="getMeeting",
     tags=["meetings"],
 )
-def get_meeting(request, slug: str, params: Query[LanguageOnly]):
+def get_meeting(
+    request,
+    slug: str,
+    params: Query[LanguageOnly],
+    accept_language: str | None = _accept_language(),
+):
     def build():
         meeting = Meeting.objects.published().for_listing().filter(slug=slug).first()
         if meeting is None:
@@ -532,7 +547,9 @@ def _venue(venue):
     operation_id="listVenues",
     tags=["places"],
 )
-def list_venues(request, params: Query[LanguageOnly]):
+def list_venues(
+    request, params: Query[LanguageOnly], accept_language: str | None = _accept_language()
+):
     return _answer(
         request,
         lambda: VenueList(items=[_venue(venue) for venue in Venue.objects.order_by("name")]),
@@ -558,7 +575,9 @@ def _series(series):
     operation_id="listSeries",
     tags=["series"],
 )
-def list_series(request, params: Query[LanguageOnly]):
+def list_series(
+    request, params: Query[LanguageOnly], accept_language: str | None = _accept_language()
+):
     return _answer(
         request,
         lambda: SeriesList(items=[_series(series) for series in MeetingSeries.objects.all()]),

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils.text import capfirst
 from playwright.sync_api import expect
 
 from tests.e2e import seed
@@ -192,3 +193,39 @@ def test_partner_page_frames_the_spanish_embed_of_one_venue(
         page.get_by_role("link", name=f"{title['es']} {new_tab_note}", exact=True)
     ).to_be_visible()
     visitor.check("embed on its own")
+
+
+@pytest.mark.parametrize("profile", profiles("es-desktop-js", "es-phone-nojs"))
+def test_coordinator_makes_the_code_a_partner_pastes(web, app, venue_meeting, profile):
+    """From the admin's venue list to a partner's page: the coordinator's iframe code, pasted
+    as it is into a page on another origin, shows that venue's meetings."""
+    slug, title = venue_meeting
+    username, password = seed.role_user(app, "Outreach coordinators", f"coordinator-{profile}")
+    with PartnerSite("") as partner:
+        staff = web.visitor(profile, base_url=app.url, other_origins=[partner.url])
+        page, t = staff.page, staff.t
+        page.goto("/admin/meetings/venue/")
+        page.get_by_label(capfirst(t("username"))).fill(username)
+        page.get_by_label(t("Password")).fill(password)
+        page.get_by_role("button", name=t("Log in")).click()
+        page.get_by_role("link", name=t("Embed code for partners")).click()
+        page.get_by_label(t("Meetings")).select_option(label="Salón de prueba")
+        page.get_by_label(t("Language of the page")).select_option("es")
+        page.get_by_role("button", name=t("Make the code")).click()
+        code = page.get_by_label(t("Paste it into the page where the list should appear:"))
+        snippet = code.input_value()
+        assert f'src="{app.url}/es/embed/meetings/?venue=venue:{VENUE}"' in snippet
+        expect(page.get_by_role("link", name=f"{app.url}/es/venues/{VENUE}/")).to_be_visible()
+        expect(
+            page.get_by_role("img", name=t("QR code of this page on the website"))
+        ).to_be_visible()
+        staff.check("embed code for partners")
+
+        partner.body = PARTNER_PAGE.format(iframe=snippet).encode()
+        page.goto(partner.url + "/")
+        frame = page.frame_locator("iframe")
+        expect(
+            frame.get_by_role("link", name=f"{title['es']} {t('(opens in a new tab)')}", exact=True)
+        ).to_be_visible()
+        expect(frame.get_by_role("link", name="Reservar").first).to_be_visible()
+        staff.check("partner page with the coordinator's code")

@@ -133,6 +133,13 @@ class VenueAdmin(CoordinatorsSeeHistory, TabbedTranslationAdmin):
         (_("Notes for residents"), {"fields": ["accessibility_notes", "directions_notes"]}),
     ]
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(
+            lambda request: staff_views.partner_snippet(self, request)
+        )
+        snippet = path("partner-snippet/", view, name="meetings_venue_partner_snippet")
+        return [snippet, *super().get_urls()]
+
 
 @admin.register(MeetingSeries)
 class MeetingSeriesAdmin(CoordinatorsSeeHistory, TabbedTranslationAdmin):

@@ -11,6 +11,8 @@ class RememberLanguageMiddleware:
     Accept-Language) when someone comes back to `/`. Only successful HTML pages count, so
     a calendar app fetching a feed or a mistyped link does not change anybody's choice,
     and the cookie is sent only when it would change.
+    A response marked `remember_language = False` (the embeddable listing, framed by other
+    sites) sets no cookie at all.
     Goes after LocaleMiddleware in settings.MIDDLEWARE.
     """
 
@@ -24,6 +26,7 @@ class RememberLanguageMiddleware:
             language
             and request.method in ("GET", "HEAD")
             and response.status_code == 200
+            and getattr(response, "remember_language", True)
             and response.get("Content-Type", "").startswith("text/html")
             and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language
         ):

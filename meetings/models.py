@@ -370,6 +370,16 @@ class Meeting(CalendarStateMixin, models.Model):
         help_text=_("Raised on every change calendar apps must pick up."),
     )
     published_at = models.DateTimeField(_("first published at"), null=True, blank=True)
+    previous_starts_at = models.DateTimeField(
+        _("previously started at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when a published meeting is moved to another time: the start it had before, "
+            "which search engines and the public API show beside the new one."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -401,6 +411,14 @@ class Meeting(CalendarStateMixin, models.Model):
         if self.calendar_changed():
             self.sequence += 1
             changed.append("sequence")
+            # A published meeting moved to another start is "rescheduled" (schema.org, the API).
+            before = self.loaded_calendar_state or {}
+            if self.published_at is not None and before.get("starts_at") not in (
+                None,
+                self.starts_at,
+            ):
+                self.previous_starts_at = before["starts_at"]
+                changed.append("previous_starts_at")
         # The one place `published_at` is stamped: the first save that is not a draft.
         if not self.is_draft and self.published_at is None:
             self.published_at = timezone.now()
@@ -465,6 +483,17 @@ class Meeting(CalendarStateMixin, models.Model):
     @property
     def is_draft(self):
         return self.status == self.Status.DRAFT
+
+    @property
+    def is_moved(self):
+        """Published, and moved to another start since it was first published."""
+        return self.is_published and self.previous_starts_at is not None
+
+    @property
+    def local_previous_starts_at(self):
+        if self.previous_starts_at is None:
+            return None
+        return timezone.localtime(self.previous_starts_at, self.tzinfo)
 
     @property
     def is_past(self):

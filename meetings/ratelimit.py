@@ -57,15 +57,17 @@ def hashed_client_address(request):
     return salted_hmac("meetings.ratelimit", client_address(request)).hexdigest()[:32]
 
 
-def is_rate_limited(request, *, scope="rsvp"):
-    """Count this request; True once the client has gone over settings.RSVP_RATE_LIMIT.
+def is_rate_limited(request, *, scope="rsvp", limit=None):
+    """Count this request; True once the client has gone over `limit` (requests, seconds),
+    settings.RSVP_RATE_LIMIT unless given (the API passes settings.API_RATE_LIMIT).
 
-    A fixed window of RSVP_RATE_LIMIT's seconds. If the cache is down, nobody is limited:
-    a resident's RSVP matters more than a bot's.
+    A fixed window of the limit's seconds, counted per `scope`. If the cache is down, nobody
+    is limited: a resident's RSVP matters more than a bot's.
     """
-    if not settings.RSVP_RATE_LIMIT:
+    limit = settings.RSVP_RATE_LIMIT if limit is None else limit
+    if not limit:
         return False
-    allowed, seconds = settings.RSVP_RATE_LIMIT
+    allowed, seconds = limit
     window = int(time.time() // seconds)
     key = f"ratelimit:{scope}:{window}:{hashed_client_address(request)}"
     try:

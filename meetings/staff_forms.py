@@ -1,5 +1,6 @@
 """Staff input: RSVPs taken by phone or at the desk, the door list's search, walk-ins,
-and planning a campaign (dates from a pattern, copies of a meeting or a series).
+planning a campaign (dates from a pattern, copies of a meeting or a series), and what a
+partner's embed shows (PartnerSnippetForm).
 
 The public forms are in meetings/forms.py; staff's phone RSVP reuses the public RSVP form's
 fields with labels about the caller.
@@ -10,10 +11,12 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.dates import WEEKDAYS
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from meetings.formatting import own_language_name
 from meetings.forms import PartySizeField, RsvpChangeForm, RsvpForm
 from meetings.models import Rsvp, Venue
 from meetings.scheduling import MAX_DATES, pattern_dates
@@ -255,3 +258,44 @@ class DuplicateSeriesForm(forms.Form):
         initial=1,
         help_text=_("Every meeting of the copy moves by this many weeks."),
     )
+
+
+class PartnerSnippetForm(forms.Form):
+    """Staff: what a partner's embed shows (a venue, a series or a language) and in which
+    language. A GET form; `embed_query()` is the embed's query string, `page_path()` the
+    public page a link or QR code leads to."""
+
+    shows = forms.ChoiceField(label=_("Meetings"))
+    page_language = forms.ChoiceField(label=_("Language of the page"))
+
+    def __init__(self, *args, venues=(), series=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shows"].choices = [
+            ("all", _("All meetings")),
+            (_("Venues"), [(f"venue:{venue.slug}", venue.name) for venue in venues]),
+            (_("Series"), [(f"series:{item.slug}", item.title) for item in series]),
+            (
+                _("Languages"),
+                [(f"language:{code}", capfirst(name)) for code, name in settings.LANGUAGES],
+            ),
+        ]
+        self.fields["page_language"].choices = [
+            (code, own_language_name(code)) for code, _name in settings.LANGUAGES
+        ]
+
+    def embed_query(self):
+        kind, _sep, value = self.cleaned_data["shows"].partition(":")
+        if kind == "venue":
+            return f"venue=venue:{value}"
+        if kind in ("series", "language"):
+            return f"{kind}={value}"
+        return ""
+
+    def page_path(self):
+        kind, _sep, value = self.cleaned_data["shows"].partition(":")
+        if kind == "venue":
+            return reverse("meetings:venue-detail", kwargs={"slug": value})
+        if kind == "series":
+            return reverse("meetings:series-detail", kwargs={"slug": value})
+        listing = reverse("meetings:meeting-list")
+        return f"{listing}?language={value}" if kind == "language" else listing

@@ -8,6 +8,7 @@ page and nothing that shows an email address.
 import datetime as dt
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
@@ -16,12 +17,15 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 
 from meetings import exports, reports, scheduling
-from meetings.models import Meeting, Rsvp
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+from meetings.qrcodes import qr_svg
 from meetings.search import fold
 from meetings.services import (
     DoorOutcome,
@@ -37,6 +41,7 @@ from meetings.staff_forms import (
     DuplicateMeetingForm,
     DuplicateSeriesForm,
     GenerateDatesForm,
+    PartnerSnippetForm,
     WalkInForm,
 )
 
@@ -522,3 +527,46 @@ def duplicate_series(model_admin, request, series):
         "form": form,
     }
     return TemplateResponse(request, "admin/meetings/duplicate.html", context)
+
+
+# For partners: the embed code, a link and a QR code ------------------------------------------
+
+
+def partner_snippet(model_admin, request):
+    """The code a partner pastes (an iframe of the embeddable listing), a link and a QR code,
+    for a venue, a series or a language, in the language chosen. Coordinators (the right to
+    change venues); it only reads."""
+    _require(request, "meetings.change_venue")
+    venues = list(Venue.objects.order_by("name"))
+    series = list(MeetingSeries.objects.order_by("title"))
+    initial = {"shows": "all", "page_language": translation.get_language()}
+    form = PartnerSnippetForm(request.GET or initial, venues=venues, series=series)
+    snippet = None
+    if form.is_valid():
+        with translation.override(form.cleaned_data["page_language"]):
+            query = form.embed_query()
+            embed_url = settings.SITE_URL + reverse("meetings:embed-meetings")
+            embed_url += f"?{query}" if query else ""
+            link = settings.SITE_URL + form.page_path()
+            title = gettext("Police community meetings")
+            qr_label = gettext("QR code of this page on the website")
+        snippet = {
+            "iframe": format_html(
+                '<iframe src="{}" title="{}" width="100%" height="600" loading="lazy"></iframe>',
+                embed_url,
+                title,
+            ),
+            "embed_url": embed_url,
+            "link": link,
+            "qr": qr_svg(link, label=qr_label),
+        }
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": gettext("Embed code, link and QR code for partners"),
+        "opts": model_admin.opts,
+        "form": form,
+        "snippet": snippet,
+    }
+    response = TemplateResponse(request, "admin/meetings/partner_snippet.html", context)
+    add_never_cache_headers(response)
+    return response

@@ -33,4 +33,7 @@ urlpatterns = [
     path("alerts/sent/", alert_views.sent, name="alerts-sent"),
     path("alerts/confirm/<str:token>/", alert_views.confirm, name="alerts-confirm"),
     path("alerts/stop/<str:token>/", alert_views.unsubscribe, name="alerts-unsubscribe"),
+    # For partner sites: a listing to frame (its own CSP), and the page that documents it.
+    path("embed/meetings/", views.embed_meetings, name="embed-meetings"),
+    path("partners/", views.partners, name="partners"),
 ]

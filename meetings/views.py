@@ -6,8 +6,10 @@ import gzip
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.core.validators import slug_re
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import (
@@ -281,6 +283,80 @@ def series_flyer(request, slug):
         series,
         {"series": series, "meetings": meetings},
     )
+
+
+# The embeddable listing: partner sites frame it. ----------------------------------------
+
+# Its query parameters: the listing's filters and a series; any other is built, never kept.
+EMBED_PARAMETERS = frozenset({"q", "language", "venue", "series", "date_from", "date_to"})
+EMBED_MEETINGS_SHOWN = 10
+
+
+def embed_meetings(request):
+    """Upcoming meetings for a partner's iframe: the listing's filters (and `series=<slug>`)
+    from the query string, no site chrome, links that open our pages in a new tab.
+
+    Framing is allowed to settings.EMBED_FRAME_ANCESTORS on this page alone; it sets no
+    cookie (no form, so no CSRF token; RememberLanguageMiddleware leaves /embed/ alone) and
+    loads nothing from another origin.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+
+    def build():
+        venues = list(Venue.objects.order_by("name"))
+        form = MeetingFilterForm(request.GET or None, venues=venues)
+        meetings = form.filter(Meeting.objects.published().for_listing().upcoming())
+        series = None
+        if slug := request.GET.get("series", "").strip():
+            # A made-up value (a NUL byte PostgreSQL cannot compare) finds nothing, unasked.
+            is_slug = slug_re.fullmatch(slug) is not None
+            series = MeetingSeries.objects.filter(slug=slug).first() if is_slug else None
+            meetings = meetings.filter(series=series) if series else meetings.none()
+        meetings = list(meetings[: EMBED_MEETINGS_SHOWN + 1])
+        listing_query = request.GET.copy()
+        listing_query.pop("series", None)
+        return TemplateResponse(
+            request,
+            "meetings/embed.html",
+            {
+                "meetings": meetings[:EMBED_MEETINGS_SHOWN],
+                "more": len(meetings) > EMBED_MEETINGS_SHOWN,
+                "listing_query": listing_query.urlencode(),
+                "series": series,
+            },
+        )
+
+    response = cached_page(request, build, parameters=EMBED_PARAMETERS)
+    response.xframe_options_exempt = True
+    response.remember_language = False
+    response._csp_replace = {"frame-ancestors": settings.EMBED_FRAME_ANCESTORS}
+    return response
+
+
+@require_safe
+def partners(request):
+    """For partner sites: the public API, the embeddable listing and QR codes, documented."""
+    embed_path = reverse("meetings:embed-meetings")
+    api_rate = settings.API_RATE_LIMIT
+    return render(
+        request,
+        "meetings/partners.html",
+        {
+            "api_url": settings.SITE_URL + "/api/v1/",
+            "embed_url": settings.SITE_URL + embed_path,
+            "embed_example": settings.SITE_URL + embed_path + "?language=es",
+            "api_requests": api_rate[0] if api_rate else None,
+            "api_seconds": api_rate[1] if api_rate else None,
+            "seats_fresh_seconds": min(settings.SEATS_FRESH_SECONDS, settings.PAGE_CACHE_SECONDS),
+            "page_cache_seconds": settings.PAGE_CACHE_SECONDS,
+        },
+    )
+
+
+def api_documentation(request):
+    """/api/v1/ itself: the page that documents the API, in the reader's language."""
+    return HttpResponseRedirect(reverse("meetings:partners") + "#api")
 
 
 def redirect_to_listing(request):

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     # CommonMiddleware checks ALLOWED_HOSTS.
     "outreach.middleware.HealthzAnyHost",
     "outreach.middleware.RejectUnreadableRequests",
+    "meetings.api.ApiGuard",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -375,7 +376,7 @@ LOGGING = {
 # RSVPs. The rate limit is "COUNT/SECONDS" per client across all RSVP form posts (an empty
 # value turns it off, e.g. for a load test or a staffed kiosk); it is counted in the cache, so
 # several workers share it when CACHE_URL points at Redis.
-def _rate_limit(value):
+def _rate_limit(value, name="RSVP_RATE_LIMIT"):
     if not value.strip():
         return None
     count, _slash, seconds = value.partition("/")
@@ -383,11 +384,17 @@ def _rate_limit(value):
         return int(count), int(seconds)
     except ValueError:
         raise ImproperlyConfigured(
-            f"RSVP_RATE_LIMIT must look like 10/600 (posts/seconds), not {value!r}."
+            f"{name} must look like 10/600 (requests/seconds), not {value!r}."
         ) from None
 
 
 RSVP_RATE_LIMIT = _rate_limit(env.str("RSVP_RATE_LIMIT", default="10/600"))
+# The public API (/api/v1/): requests per client (a keyed hash, never the address) and window.
+API_RATE_LIMIT = _rate_limit(env.str("API_RATE_LIMIT", default="120/60"), "API_RATE_LIMIT")
+# Who may frame the embeddable listing (/<lang>/embed/meetings/): CSP frame-ancestors
+# sources, space-separated ("*" for any site, or e.g. "https://church.example"). Every other
+# page keeps frame-ancestors 'none' and X-Frame-Options DENY.
+EMBED_FRAME_ANCESTORS = env.str("EMBED_FRAME_ANCESTORS", default="*").split()
 # A form sent back sooner than this after it was shown came from a bot.
 RSVP_MIN_FILL_SECONDS = env.int("RSVP_MIN_FILL_SECONDS", default=3)
 # A form older than this is shown again to be checked and sent anew.

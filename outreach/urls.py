@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from meetings import views as meeting_views
+from meetings.api import api
 from outreach import views
 
 admin.site.site_header = _("Police Community Outreach: staff")
@@ -20,6 +22,10 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # The public read API (meetings/api.py); its text follows ?lang= or Accept-Language.
+    # Its root (ninja's own shows nothing) leads people to the page that documents it.
+    path("api/v1/", meeting_views.api_documentation, name="api-documentation"),
+    path("api/v1/", api.urls),
 ]
 
 urlpatterns += i18n_patterns(

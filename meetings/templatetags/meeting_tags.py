@@ -9,7 +9,7 @@ import json
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -93,6 +93,40 @@ def absolute_url(context, path):
     return settings.SITE_URL + path
 
 
+# Fewer seats left than this share of the capacity: "LimitedAvailability".
+LIMITED_SHARE = 0.2
+
+
+def seat_availability(meeting):
+    """schema.org availability from the seats left: InStock, LimitedAvailability, SoldOut."""
+    seats_left = meeting.seats_left
+    if seats_left is None:
+        return "https://schema.org/InStock"
+    if seats_left == 0:
+        return "https://schema.org/SoldOut"
+    if seats_left <= max(1, int(meeting.capacity * LIMITED_SHARE)):
+        return "https://schema.org/LimitedAvailability"
+    return "https://schema.org/InStock"
+
+
+def _offer(meeting):
+    """A free seat, while one can be had: RSVPs open, or a drop-in meeting (no RSVPs)."""
+    if meeting.is_cancelled or meeting.is_past:
+        return None
+    if meeting.rsvp_enabled and not meeting.is_taking_rsvps:
+        return None  # RSVPs have closed
+    offer = {
+        "@type": "Offer",
+        "price": "0",
+        "priceCurrency": "USD",
+        "availability": seat_availability(meeting),
+        "url": settings.SITE_URL + meeting.get_absolute_url(),
+    }
+    if meeting.published_at is not None:
+        offer["validFrom"] = timezone.localtime(meeting.published_at, meeting.tzinfo).isoformat()
+    return offer
+
+
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
@@ -118,11 +152,12 @@ def event_json_ld(meeting):
             "latitude": float(venue.latitude),
             "longitude": float(venue.longitude),
         }
-    status = (
-        "https://schema.org/EventCancelled"
-        if meeting.is_cancelled
-        else "https://schema.org/EventScheduled"
-    )
+    if meeting.is_cancelled:
+        status = "https://schema.org/EventCancelled"
+    elif meeting.is_moved:
+        status = "https://schema.org/EventRescheduled"
+    else:
+        status = "https://schema.org/EventScheduled"
     data = {
         "@context": "https://schema.org",
         "@type": "Event",
@@ -138,5 +173,9 @@ def event_json_ld(meeting):
         "url": settings.SITE_URL + meeting.get_absolute_url(),
         "organizer": {"@type": "Organization", "name": str(_("Police Community Outreach"))},
     }
+    if meeting.is_moved:
+        data["previousStartDate"] = meeting.local_previous_starts_at.isoformat()
+    if offer := _offer(meeting):
+        data["offers"] = offer
     text = json.dumps(data, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308

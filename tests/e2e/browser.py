@@ -121,7 +121,9 @@ class Web:
         self.checked = []
         self.contexts = []
 
-    def visitor(self, profile, **context_args):
+    def visitor(self, profile, *, other_origins=(), **context_args):
+        """`other_origins`: origins besides base_url's the visitor may load from (a partner
+        site framing ours)."""
         options = {
             **DEVICES[profile.device],
             "java_script_enabled": profile.js,
@@ -133,7 +135,7 @@ class Web:
         context = self.browser.new_context(**options)
         context.set_default_timeout(10_000)
         self.contexts.append(context)
-        return Visitor(self, context, profile, options["base_url"])
+        return Visitor(self, context, profile, options["base_url"], other_origins)
 
     def close(self):
         for context in self.contexts:
@@ -141,13 +143,14 @@ class Web:
 
 
 class Visitor:
-    def __init__(self, web, context, profile, base_url):
+    def __init__(self, web, context, profile, base_url, other_origins=()):
         self.web = web
         self.context = context
         self.profile = profile
         self.language = profile.language
         self.base_url = base_url
         self.origin = _origin(base_url)
+        self.origins = {self.origin, *(_origin(url) for url in other_origins)}
         self.documents = set()
         self._inspector = None
         context.add_init_script(CSP_LISTENER)
@@ -220,7 +223,7 @@ class Visitor:
         url = request.url
         if url.startswith(("data:", "blob:", "about:")):
             return
-        if _origin(url) != self.origin:
+        if _origin(url) not in self.origins:
             self._problem(f"request left the site: {request.method} {url}")
 
     def _on_response(self, response):

@@ -443,6 +443,14 @@ NOT_PAGES = {
     "meetings:rsvp-change",
     "meetings:rsvp-cancel",
     "meetings:rsvp-feedback",
+    # The JSON API: its translated fields are checked in tests/meetings/test_api.py.
+    "api-documentation",
+    "api-v1:api-root",
+    "api-v1:openapi-json",
+    "api-v1:list_meetings",
+    "api-v1:get_meeting",
+    "api-v1:list_venues",
+    "api-v1:list_series",
 }
 
 
@@ -510,6 +518,13 @@ PAGES.update(
         "meetings:alerts-sent": lambda site: [Page(reverse("meetings:alerts-sent"))],
         "meetings:alerts-confirm": alert_pages("meetings:alerts-confirm"),
         "meetings:alerts-unsubscribe": alert_pages("meetings:alerts-unsubscribe"),
+        "meetings:partners": lambda site: [Page(reverse("meetings:partners"))],
+        "meetings:embed-meetings": lambda site: [
+            Page(reverse("meetings:embed-meetings")),
+            Page(reverse("meetings:embed-meetings") + "?venue=venue:hall"),
+            Page(reverse("meetings:embed-meetings") + "?series=sessions"),
+            Page(reverse("meetings:embed-meetings") + "?q=%5Bno+match%5D"),
+        ],
     }
 )
 # Addresses no URL name covers.

@@ -700,6 +700,18 @@ class Rsvp(models.Model):
     personal_data_erased_at = models.DateTimeField(
         _("personal data erased at"), null=True, blank=True, editable=False
     )
+    calendar_sequence = models.PositiveIntegerField(
+        _("calendar sequence"),
+        # In the database too: a replica still on the previous release inserts RSVPs
+        # without this column (expand, then contract).
+        db_default=0,
+        editable=False,
+        help_text=_(
+            "Raised each time the party's emailed calendar invitation changes (a promotion, "
+            "a change, a cancellation); with the meeting's own sequence, it tells calendar "
+            "apps which version is newest."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -4,6 +4,7 @@ Everything that differs between machines comes from the environment (or a `.env`
 manage.py); every variable is listed, with its default, in `.env.example` and the README.
 """
 
+import email.utils
 from pathlib import Path
 
 import environ
@@ -211,6 +212,12 @@ EMAIL_RETRY_FIRST_SECONDS = 60
 EMAIL_RETRY_MAX_SECONDS = 60 * 60
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Outreach <outreach@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address whose mail is discarded: the ORGANIZER of the calendar invitations residents
+# get and the Reply-To of every message (calendar apps email "Accepted" to the organizer).
+# Gmail compares it with the sender: best the same address as DEFAULT_FROM_EMAIL's.
+EMAIL_NO_REPLY_ADDRESS = env.str(
+    "EMAIL_NO_REPLY_ADDRESS", default=email.utils.parseaddr(DEFAULT_FROM_EMAIL)[1]
+)
 
 # Background tasks (outgoing mail): Django's tasks framework with the database as the queue,
 # so a message is queued in the same transaction as the change it is about.

@@ -168,11 +168,7 @@ def test_installs_take_the_lock_as_it_is_without_a_resolver():
     release published after the lock can pull in an unhashed package (issue 16); `pip check`
     follows. What make would run is read from make itself, not from the Makefile's text."""
     planned = subprocess.run(
-        ["make", "-n", "-B", ".venv/.installed"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+        ["make", "-n", "-B", ".venv/.installed"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     install = next(line for line in planned.splitlines() if "pip install" in line)
     assert "--no-deps" in install and "--require-hashes -r requirements-dev.lock" in install

@@ -814,27 +814,25 @@ class Rsvp(models.Model):
 
 class OutgoingEmailQuerySet(models.QuerySet):
     def withdraw(self, reason):
-        """Erase address and text; what was not sent yet never will be (status withdrawn,
-        `reason` as its last error; a failed message stays failed). A message being sent right
-        now is left to the worker, which erases it as soon as the server answers. Returns the
-        number of rows changed."""
-        return self.exclude(status=OutgoingEmail.Status.SENDING).update(
+        """Erase every personal field, whatever the status; what was not handed to the
+        server yet never will be (status withdrawn, `reason` as its last error). A message
+        handed over but not yet acknowledged keeps its status (the worker, or the sweep,
+        settles it), a sent or failed one too. Returns the number of rows changed.
+
+        A worker in the middle of sending a row withdrawn here checks the row again before it
+        hands the message over (meetings.outbox), so a cancelled RSVP's message stops there.
+        """
+        not_handed_over = Q(status=OutgoingEmail.Status.QUEUED) | Q(
+            status=OutgoingEmail.Status.SENDING, handed_over_at__isnull=True
+        )
+        return self.update(
             status=Case(
-                When(
-                    status=OutgoingEmail.Status.QUEUED, then=Value(OutgoingEmail.Status.WITHDRAWN)
-                ),
+                When(not_handed_over, then=Value(OutgoingEmail.Status.WITHDRAWN)),
                 default=F("status"),
             ),
-            last_error=Case(
-                When(status=OutgoingEmail.Status.QUEUED, then=Value(reason)),
-                default=F("last_error"),
-            ),
+            last_error=Case(When(not_handed_over, then=Value(reason)), default=F("last_error")),
             next_attempt_at=None,
-            recipient="",
-            subject="",
-            text="",
-            html="",
-            calendar="",
+            **OutgoingEmail.ERASED,
         )
 
     def status_counts(self):
@@ -857,6 +855,8 @@ class OutgoingEmail(models.Model):
         MEETING_CHANGED = "meeting_changed", _("Meeting changed")
         RSVP_REMINDER = "rsvp_reminder", _("Reminder before the meeting")
         FEEDBACK_REQUEST = "feedback_request", _("Questions after the meeting")
+        RSVP_CHANGED = "rsvp_changed", _("RSVP changed")
+        RSVP_CANCELLED = "rsvp_cancelled", _("RSVP cancelled")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -865,6 +865,14 @@ class OutgoingEmail(models.Model):
         FAILED = "failed", _("Failed")
         # Not sent because it was no longer needed (the RSVP was cancelled or purged first).
         WITHDRAWN = "withdrawn", _("Withdrawn (no longer needed)")
+        # Handed to the server (or carrier), which never said whether it took it: the worker
+        # died or the connection dropped. Never sent again by itself; staff may resend.
+        UNKNOWN = "unknown", _("Unknown (may have arrived)")
+
+    # Whatever could identify the person or holds their private link: erased once sent,
+    # withdrawn, cancelled or purged, whatever the status (OutgoingEmailQuerySet.withdraw).
+    PERSONAL_FIELDS = ("recipient", "subject", "text", "html", "calendar")
+    ERASED = dict.fromkeys(PERSONAL_FIELDS, "")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     language = models.CharField(_("language"), max_length=10, choices=language_choices)
@@ -908,6 +916,21 @@ class OutgoingEmail(models.Model):
         help_text=_("What the mail server or the network said, never an address."),
     )
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    claimed_at = models.DateTimeField(
+        _("claimed at"),
+        null=True,
+        blank=True,
+        help_text=_("When a worker last took the message to send it."),
+    )
+    handed_over_at = models.DateTimeField(
+        _("handed over at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the message itself went to the mail server on the latest try (the DATA "
+            "phase). Empty: the server never had it, so sending it again cannot repeat it."
+        ),
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     objects = OutgoingEmailQuerySet.as_manager()

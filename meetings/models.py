@@ -843,7 +843,7 @@ class OutgoingEmailQuerySet(models.QuerySet):
 
 class OutgoingEmail(models.Model):
     """One message in the outbox, rendered and queued in the transaction of the change it is
-    about, and sent by the mail worker (meetings.emails.deliver).
+    about, and sent by the outbox worker (meetings.outbox.deliver).
 
     Once sent, the address, subject, text and calendar are erased: what stays (kind,
     language, status, dates, attempts) says that a message went out, not to whom or what.

@@ -196,13 +196,13 @@ STORAGES = {
 
 # E-mail: printed to the console unless EMAIL_URL names a server (with DEBUG off, the deploy
 # check outreach.E001 refuses the console). Only the mail worker (`manage.py db_worker`)
-# talks to the server: requests queue messages (meetings.emails).
+# talks to the server: requests put messages in the outbox (meetings.emails, meetings.outbox).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
 if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
     # The same SMTP backend, which also notes whether the server was handed a whole message
-    # before a failure: such a message is not sent again (see meetings.emails.deliver).
-    EMAIL_BACKEND = "meetings.emails.SmtpBackend"
+    # before a failure: such a message is not sent again (see meetings.mail_backend).
+    EMAIL_BACKEND = "meetings.mail_backend.SmtpBackend"
 # Seconds the worker waits for the mail server (Django's default waits forever).
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
 # A message the server does not take is tried again after 1 minute, then 2, 4… (at most an
@@ -223,6 +223,9 @@ EMAIL_NO_REPLY_ADDRESS = env.str(
 # so a message is queued in the same transaction as the change it is about.
 # Run the worker beside the web server: `python manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The outbox worker hands each row to its channel's sender (meetings/outbox.py): a callable
+# taking the row, raising outbox.SendFailed when the message was not handed over.
+OUTBOX_SENDERS = {"email": "meetings.emails.send"}
 
 # Security. Production runs behind HTTPS; a laptop (DEBUG) or a plain-http compose trial does not.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

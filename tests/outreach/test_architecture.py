@@ -76,6 +76,18 @@ def touches(names, forbidden):
             ],
         ),
         ("meetings.emails", ["meetings.views", "meetings.services", "meetings.templatetags"]),
+        # Channel-neutral: the outbox knows senders only by the name settings give them.
+        (
+            "meetings.outbox",
+            [
+                "meetings.emails",
+                "meetings.mail_backend",
+                "meetings.ical",
+                "meetings.services",
+                "meetings.views",
+            ],
+        ),
+        ("meetings.mail_backend", ["meetings.emails", "meetings.models", "meetings.services"]),
         ("meetings.tokens", ["meetings.views", "meetings.services", "meetings.forms"]),
     ],
 )

@@ -941,6 +941,7 @@ class OutgoingEmail(models.Model):
         ordering = ["-created_at", "-pk"]
         permissions = [
             ("view_outgoingemail_recipient", _("Can see to whom an outgoing email is addressed")),
+            ("resend_outgoingemail", _("Can send again a message whose arrival is unknown")),
         ]
 
     def __str__(self):

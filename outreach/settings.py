@@ -226,6 +226,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # The outbox worker hands each row to its channel's sender (meetings/outbox.py): a callable
 # taking the row, raising outbox.SendFailed when the message was not handed over.
 OUTBOX_SENDERS = {"email": "meetings.emails.send"}
+# A message in "sending" for longer than this lost its worker (killed, out of memory): the
+# scheduler (`send_reminders`) queues it again if the server never had it, or marks it
+# "unknown" (staff may resend it) if it was handed over. Far above a send's few EMAIL_TIMEOUTs.
+OUTBOX_STALE_SECONDS = env.int("OUTBOX_STALE_SECONDS", default=600)
 
 # Security. Production runs behind HTTPS; a laptop (DEBUG) or a plain-http compose trial does not.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -19,6 +19,7 @@ LINK = re.compile(r"https?://[^\s<>\"')]+")
 
 class Message:
     def __init__(self, raw):
+        self.raw = raw
         self.parsed = email.message_from_bytes(raw, policy=email.policy.default)
         self.to = [address.lower() for address in self.parsed.get_all("To", [])]
         # Django folds a long non-ASCII subject onto the next line ("Subject: \n =?utf-8?…"),
@@ -30,6 +31,13 @@ class Message:
         self.text = text.get_content() if text else ""
         html = self.parsed.get_body(preferencelist=("html",))
         self.html = html.get_content() if html else ""
+
+    def calendar_parts(self):
+        """Every text/calendar part, in order (the invitation in multipart/alternative)."""
+        return [part for part in self.parsed.walk() if part.get_content_type() == "text/calendar"]
+
+    def attachments(self):
+        return list(self.parsed.iter_attachments())
 
     def links(self):
         return LINK.findall(self.text)

@@ -13,8 +13,9 @@ other exception) when it is not. Everything else lives here, for every channel a
   soon as the sender returns, and its personal fields are erased.
 - A failure the sender says may be retried is tried again after EMAIL_RETRY_FIRST_SECONDS,
   then twice as long each time (at most EMAIL_RETRY_MAX_SECONDS apart) for EMAIL_RETRY_HOURS;
-  then, or at once for a failure that must not be retried (the message may have arrived, or
-  the address was refused for good), it is marked failed, for staff to see.
+  then, or at once for a failure that must not be retried (the address was refused for
+  good), it is marked failed, for staff to see. A failure after the hand-over (below: the
+  message may have arrived) is never retried by itself: the row becomes "unknown".
 - When the server cannot be reached at all, the rest of the batch waits as long as the row
   that failed instead of each costing a timeout now.
 - Hand-over: a sender calls `handing_over(row)` just before the message itself goes to the
@@ -155,7 +156,6 @@ def claim(row_id: int, *, now: dt.datetime) -> OutgoingEmail | None:
     claimed = (
         OutgoingEmail.objects.filter(pk=row_id, status=Status.QUEUED)
         .exclude(next_attempt_at__gt=now)
-        .exclude(recipient="")
         .update(
             status=Status.SENDING,
             attempts=F("attempts") + 1,

@@ -13,6 +13,8 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from meetings.models import OutgoingEmail, Rsvp
 from meetings.services import save_meeting
@@ -87,3 +89,48 @@ def test_a_canary_leaves_no_trace_after_the_purge(
     logs = caplog.text + capsys.readouterr().out
     assert NAME.lower() not in logs.lower()
     assert EMAIL.lower() not in logs.lower()
+
+
+def left_in_sending_by_a_killed_worker():
+    """What a worker SIGKILLed at RCPT TO leaves (red-team F1; the real kill is in
+    test_outbox_killed_worker.py): the confirmation in "sending", never handed over, with the
+    address, the name and the private link, and its django-tasks row RUNNING."""
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    OutgoingEmail.objects.update(status="sending", attempts=1, claimed_at=long_ago)
+    DBTaskResult.objects.update(status="RUNNING", started_at=long_ago)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("erased_by", ["cancel", "purge"])
+def test_a_message_left_in_sending_leaves_no_trace(client, send_queued_mail, erased_by):
+    if not Path(PG_DUMP).exists():
+        pytest.skip("pg_dump is not installed")
+    meeting = MeetingFactory(capacity=10)
+    response = client.post(
+        reverse("meetings:rsvp-create", kwargs={"slug": meeting.slug}),
+        {
+            "party_size": "1",
+            "language": "es",
+            "first_name": NAME,
+            "email": EMAIL,
+            "form_token": make_form_token(meeting, issued_at=time.time() - 60),
+        },
+    )
+    left_in_sending_by_a_killed_worker()
+    assert NAME in pg_dump()
+
+    if erased_by == "cancel":
+        # The resident cancels through the private link; their last message goes out.
+        client.post(response["Location"] + "cancel/")
+        send_queued_mail()
+    else:
+        with time_machine.travel(meeting.ends_at + dt.timedelta(days=31)):
+            call_command("purge_rsvp_personal_data")
+
+    dump = pg_dump().lower()
+    assert dump.count(NAME.lower()) == 0
+    assert dump.count(EMAIL.lower()) == 0
+    assert "/rsvp/" not in dump
+    if erased_by == "purge":
+        assert not DBTaskResult.objects.filter(status="RUNNING").exists()

@@ -22,12 +22,14 @@ from meetings.forms import StaffRsvpForm
 from meetings.models import Meeting, MeetingSeries, OutgoingEmail, Rsvp, Venue
 from meetings.qrcodes import qr_svg
 from meetings.services import (
+    NOTICE_FIELDS,
     RsvpError,
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
     publish_meeting,
     save_meeting,
+    tell_rsvp_changed,
 )
 from meetings.tokens import manage_url
 from meetings.widgets import LabelledSplitDateTime
@@ -621,6 +623,13 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_shared_email()
+
+    def save_model(self, request, obj, form, change):
+        before = Rsvp.objects.filter(pk=obj.pk).values(*NOTICE_FIELDS).first() if change else None
+        super().save_model(request, obj, form, change)
+        if before is not None:
+            # The person hears of the change, as after their own (services.tell_rsvp_changed).
+            tell_rsvp_changed(rsvp=obj, before=before)
 
     @admin.display(
         description=_("same email as another RSVP"), boolean=True, ordering="shares_email"

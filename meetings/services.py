@@ -211,6 +211,34 @@ def update_rsvp(
     return rsvp
 
 
+# What a change notice reports (and a staff edit in the admin may touch).
+NOTICE_FIELDS = (
+    "party_size",
+    "language",
+    "first_name",
+    "needs_interpretation",
+    "needs_wheelchair_access",
+    "needs_childcare",
+    "note",
+)
+
+
+def tell_rsvp_changed(*, rsvp: Rsvp, before: dict[str, Any]) -> bool:
+    """Staff edited an RSVP's details (the admin form): the person hears what changed, with
+    the updated invitation, as after their own change. `before`: NOTICE_FIELDS as they were.
+    Returns whether a notice was queued (nothing changed, or no email: none)."""
+    with transaction.atomic():
+        rsvp = Rsvp.objects.select_related("meeting__venue").get(pk=rsvp.pk)
+        if rsvp.is_cancelled or not rsvp.email:
+            return False
+        before = {name: before[name] for name in NOTICE_FIELDS}
+        if before == {name: getattr(rsvp, name) for name in NOTICE_FIELDS}:
+            return False
+        _raise_calendar_sequence(rsvp)
+        emails.rsvp_changed(rsvp, before=before)
+    return True
+
+
 def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
     """Cancel an RSVP, erase its name, email and note, and promote the waitlist into the
     seats it frees. Cancelling twice is a no-op.

@@ -276,3 +276,38 @@ def test_waitlisted_party_hears_of_a_move_without_a_calendar_part(client, mailbo
 
     assert "new date or time" in notice.text
     assert notice.calendar_parts() == []
+
+
+def test_staff_editing_an_rsvp_tells_the_person_what_changed(
+    client, admin_client, mailbox, meeting
+):
+    post_rsvp(client, meeting, email=ANA, first_name="Ana")
+    first = invitation(sent(mailbox, ANA, 1), "REQUEST")
+    rsvp = Rsvp.objects.get()
+
+    admin_client.post(
+        reverse("admin:meetings_rsvp_change", args=[rsvp.pk]),
+        {"first_name": "Ana", "email": ANA, "language": "es", "needs_interpretation": "es"},
+    )
+    notice = sent(mailbox, ANA, 2)
+
+    assert notice.subject == "Se cambió su reservación: Café con la policía"
+    text = " ".join(notice.text.split())
+    assert "Idioma: español (antes: inglés)" in text
+    event = invitation(notice, "REQUEST")
+    assert event["UID"] == first["UID"]
+    assert int(event["SEQUENCE"]) > int(first["SEQUENCE"])
+
+
+def test_staff_saving_an_rsvp_unchanged_sends_nothing(client, admin_client, mailbox, meeting):
+    post_rsvp(client, meeting, email=ANA, first_name="Ana")
+    sent(mailbox, ANA, 1)
+    rsvp = Rsvp.objects.get()
+
+    admin_client.post(
+        reverse("admin:meetings_rsvp_change", args=[rsvp.pk]),
+        {"first_name": "Ana", "email": ANA, "language": "en"},
+    )
+    run_mail_worker()
+
+    assert len(mailbox.to(ANA)) == 1

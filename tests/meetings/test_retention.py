@@ -71,12 +71,12 @@ def test_a_canary_leaves_no_trace_after_the_purge(
         {"first_name": f"{NAME} M.", "email": EMAIL, "language": "es", "note": f"Call {NAME}"},
     )
     assert edited.status_code == 302
-    # The confirmation goes out, then a change of time is told.
+    # The confirmation goes out, the person is told of staff's edit, then of a new time.
     meeting.starts_at += dt.timedelta(hours=1)
     meeting.ends_at += dt.timedelta(hours=1)
     save_meeting(meeting=meeting)
     sent = send_queued_mail()
-    assert [message.to for message in sent] == [[EMAIL], [EMAIL]]
+    assert [message.to for message in sent] == [[EMAIL], [EMAIL], [EMAIL]]
     assert NAME in pg_dump()  # the canary is there before the purge
 
     with time_machine.travel(meeting.ends_at + dt.timedelta(days=31)):
@@ -85,7 +85,7 @@ def test_a_canary_leaves_no_trace_after_the_purge(
     dump = pg_dump().lower()
     assert dump.count(NAME.lower()) == 0
     assert dump.count(EMAIL.lower()) == 0
-    assert OutgoingEmail.objects.filter(status="sent").count() == 2
+    assert OutgoingEmail.objects.filter(status="sent").count() == 3
     logs = caplog.text + capsys.readouterr().out
     assert NAME.lower() not in logs.lower()
     assert EMAIL.lower() not in logs.lower()

@@ -11,8 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
-from meetings.models import MAX_PARTY_SIZE, FeedbackAnswer, Rsvp, Venue
-from meetings.search import fold
+from meetings.models import MAX_PARTY_SIZE, RSVP_ANSWER_FIELDS, FeedbackAnswer, Rsvp, Venue
 from meetings.tokens import make_form_token, read_form_token
 from meetings.widgets import QuickSelect
 
@@ -158,23 +157,33 @@ class FocusFirstError:
                 break
 
 
-class RsvpChangeForm(FocusFirstError, forms.Form):
-    """What a party tells us about itself; the private link's page changes these."""
+class PartySizeField(forms.IntegerField):
+    """How many people: 1 to MAX_PARTY_SIZE, starting at 1, with the same plain messages on
+    every form that asks (RSVPs, staff's phone RSVPs, walk-ins)."""
 
-    party_size = forms.IntegerField(
-        label=_("How many people are coming, including you and any children?"),
-        min_value=1,
-        max_value=MAX_PARTY_SIZE,
-        initial=1,
-        error_messages={
-            "required": _("Please say how many people are coming."),
-            "invalid": _("Please enter the number of people as a number, such as 3."),
-            "min_value": _("Please enter at least 1 person."),
-            "max_value": _(
-                "One RSVP can be for at most %(limit_value)s people. "
-                "For a bigger group, please send a second RSVP."
-            ),
-        },
+    default_error_messages = {
+        "required": _("Please say how many people are coming."),
+        "invalid": _("Please enter the number of people as a number, such as 3."),
+        "min_value": _("Please enter at least 1 person."),
+        "max_value": _(
+            "One RSVP can be for at most %(limit_value)s people. "
+            "For a bigger group, please send a second RSVP."
+        ),
+    }
+
+    def __init__(self, *, label, **kwargs):
+        kwargs = {"min_value": 1, "max_value": MAX_PARTY_SIZE, "initial": 1, **kwargs}
+        super().__init__(label=label, **kwargs)
+
+
+class RsvpChangeForm(FocusFirstError, forms.Form):
+    """What a party tells us about itself (RSVP_ANSWER_FIELDS); the private link's page
+    changes these."""
+
+    field_order = RSVP_ANSWER_FIELDS
+
+    party_size = PartySizeField(
+        label=_("How many people are coming, including you and any children?")
     )
     language = forms.ChoiceField(
         label=_("Your preferred language"),
@@ -239,16 +248,7 @@ class RsvpChangeForm(FocusFirstError, forms.Form):
 
     def rsvp_details(self):
         """The cleaned answers, as keyword arguments for the RSVP services."""
-        names = [
-            "party_size",
-            "language",
-            "first_name",
-            "needs_interpretation",
-            "needs_wheelchair_access",
-            "needs_childcare",
-            "note",
-        ]
-        return {name: self.cleaned_data[name] for name in names}
+        return {name: self.cleaned_data[name] for name in RSVP_ANSWER_FIELDS}
 
 
 class RsvpForm(RsvpChangeForm):
@@ -259,15 +259,11 @@ class RsvpForm(RsvpChangeForm):
     RSVP_MIN_FILL_SECONDS came from a bot, and the same key sent twice is one RSVP.
     """
 
+    # The answers, with the email after the name.
     field_order = [
-        "party_size",
-        "language",
-        "first_name",
-        "email",
-        "needs_interpretation",
-        "needs_wheelchair_access",
-        "needs_childcare",
-        "note",
+        name
+        for field in RSVP_ANSWER_FIELDS
+        for name in ((field, "email") if field == "first_name" else (field,))
     ]
 
     email = SingleLineEmailField(
@@ -348,232 +344,6 @@ class RsvpForm(RsvpChangeForm):
             "email": self.cleaned_data["email"],
             "submission_key": self.cleaned_data["submission_key"],
         }
-
-
-class StaffRsvpForm(RsvpChangeForm):
-    """An RSVP staff take by phone or at the desk: the public answers, without the bot checks,
-    with labels that speak to the member of staff about the caller."""
-
-    field_order = RsvpForm.field_order
-    email = RsvpForm.base_fields["email"]
-
-    STAFF_LABELS = {
-        "party_size": (
-            _("How many people are coming, including the caller and any children?"),
-            None,
-        ),
-        "language": (
-            _("The caller's preferred language"),
-            _("We write to the caller in this language."),
-        ),
-        "first_name": (_("First name or nickname (optional)"), _("So we know how to greet them.")),
-        "needs_interpretation": (_("Does the caller need an interpreter? (optional)"), None),
-        "needs_wheelchair_access": (
-            _(
-                "Someone in the caller's group uses a wheelchair or needs step-free access "
-                "(optional)"
-            ),
-            None,
-        ),
-        "needs_childcare": (
-            _("The caller's group would like childcare during the meeting (optional)"),
-            None,
-        ),
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, (label, help_text) in self.STAFF_LABELS.items():
-            self.fields[name].label = label
-            if help_text is not None:
-                self.fields[name].help_text = help_text
-
-    def rsvp_details(self):
-        return {**super().rsvp_details(), "email": self.cleaned_data["email"]}
-
-
-class CheckInSearchForm(forms.Form):
-    """The door list's search: a first name (any case, any accents) and a status."""
-
-    q = forms.CharField(label=_("First name"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
-            ("", _("Coming (confirmed or waitlisted)")),
-            ("arrived", _("Arrived")),
-            ("expected", _("Not arrived yet")),
-            (Rsvp.Status.WAITLISTED, _("Waitlisted")),
-        ]
-
-    def filter(self, rsvps):
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        rsvps = rsvps.exclude(status=Rsvp.Status.CANCELLED)
-        if name := (data.get("q") or "").strip():
-            rsvps = rsvps.filter(first_name__fold__contains=fold(name))
-        status = data.get("status")
-        if status == "arrived":
-            rsvps = rsvps.filter(checked_in_at__isnull=False)
-        elif status == "expected":
-            rsvps = rsvps.filter(checked_in_at__isnull=True, status=Rsvp.Status.CONFIRMED)
-        elif status == Rsvp.Status.WAITLISTED:
-            rsvps = rsvps.filter(status=Rsvp.Status.WAITLISTED)
-        return rsvps
-
-
-class WalkInForm(forms.Form):
-    """People who came to the door without an RSVP: a count, never a name."""
-
-    party_size = forms.IntegerField(
-        label=_("How many people?"),
-        min_value=1,
-        max_value=MAX_PARTY_SIZE,
-        initial=1,
-        error_messages={
-            "required": _("Please say how many people are coming."),
-            "invalid": _("Please enter the number of people as a number, such as 3."),
-            "min_value": _("Please enter at least 1 person."),
-            "max_value": _(
-                "One RSVP can be for at most %(limit_value)s people. "
-                "For a bigger group, please send a second RSVP."
-            ),
-        },
-    )
-    language = forms.ChoiceField(label=_("Language"))
-    needs_interpretation = forms.ChoiceField(label=_("Interpretation into"), required=False)
-    needs_wheelchair_access = forms.BooleanField(
-        label=_("Wheelchair or step-free access"), required=False
-    )
-    needs_childcare = forms.BooleanField(label=_("Childcare"), required=False)
-
-    def __init__(self, *args, meeting, **kwargs):
-        super().__init__(*args, **kwargs)
-        languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
-        self.fields["language"].choices = languages
-        self.fields["language"].initial = meeting.language
-        self.fields["needs_interpretation"].choices = [("", _("No")), *languages]
-
-
-# Planning a campaign (the admin's series and meeting pages) ----------------------------------
-
-
-class GenerateDatesForm(forms.Form):
-    """A series' dates from a pattern: weekdays every week or every other week, through an
-    end date or for a number of dates, or a list of dates."""
-
-    pattern = forms.ChoiceField(
-        label=_("Repeat"),
-        choices=[
-            ("weekly", _("Every week")),
-            ("fortnightly", _("Every other week")),
-            ("dates", _("On the dates listed below")),
-        ],
-        widget=forms.RadioSelect,
-        initial="weekly",
-    )
-    weekdays = forms.TypedMultipleChoiceField(
-        label=_("On"),
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(
-        label=_("Until (or give a number of dates)"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    count = forms.IntegerField(label=_("Number of dates"), required=False, min_value=1)
-    dates = forms.CharField(
-        label=_("Dates"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One per line, such as 2026-12-09."),
-    )
-    start_time = forms.TimeField(
-        label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    end_time = forms.TimeField(label=_("Ends at"), widget=forms.TimeInput(attrs={"type": "time"}))
-    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.order_by("name"))
-    language = forms.ChoiceField(label=_("Held in"))
-    interpretation_languages = forms.MultipleChoiceField(
-        label=_("Interpretation into"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    capacity = forms.IntegerField(
-        label=_("Seats (empty: open seating)"), required=False, min_value=1
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        from django.utils.dates import WEEKDAYS
-
-        self.fields["weekdays"].choices = sorted(WEEKDAYS.items())
-        languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
-        self.fields["language"].choices = languages
-        self.fields["interpretation_languages"].choices = languages
-
-    def clean_dates(self):
-        days = []
-        for line in self.cleaned_data["dates"].split():
-            try:
-                days.append(forms.DateField().clean(line))
-            except ValidationError:
-                raise ValidationError(
-                    _("“%(value)s” is not a date such as 2026-12-09."),
-                    code="bad_date",
-                    params={"value": line[:20]},
-                ) from None
-        return days
-
-    def clean(self):
-        from meetings.scheduling import MAX_DATES, pattern_dates
-
-        cleaned = super().clean()
-        start_time, end_time = cleaned.get("start_time"), cleaned.get("end_time")
-        if start_time and end_time and end_time <= start_time:
-            self.add_error("end_time", _("The meeting must end after it starts."))
-        pattern = cleaned.get("pattern")
-        if pattern == "dates" and not cleaned.get("dates"):
-            self.add_error("dates", _("Please list at least one date."))
-        if pattern in ("weekly", "fortnightly"):
-            if not cleaned.get("weekdays"):
-                self.add_error("weekdays", _("Please choose at least one day of the week."))
-            if not cleaned.get("until") and not cleaned.get("count"):
-                self.add_error("until", _("Please give an end date or a number of dates."))
-        if self.errors or not cleaned.get("start"):
-            return cleaned
-        self.days = pattern_dates(
-            start=cleaned["start"],
-            weekdays=set(cleaned.get("weekdays") or []),
-            every_weeks=2 if pattern == "fortnightly" else 1,
-            until=cleaned.get("until"),
-            count=cleaned.get("count"),
-            dates=cleaned.get("dates") if pattern == "dates" else None,
-        )
-        if not self.days:
-            raise ValidationError(_("This pattern gives no dates."), code="no_dates")
-        if len(self.days) >= MAX_DATES:
-            self.add_error(
-                None,
-                _("At most %(count)d dates at a time.") % {"count": MAX_DATES},
-            )
-        return cleaned
-
-
-class DuplicateMeetingForm(forms.Form):
-    on = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class DuplicateSeriesForm(forms.Form):
-    weeks = forms.IntegerField(
-        label=_("Weeks later"),
-        min_value=1,
-        max_value=104,
-        initial=1,
-        help_text=_("Every meeting of the copy moves by this many weeks."),
-    )
 
 
 class FeedbackForm(forms.Form):

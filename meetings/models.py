@@ -606,6 +606,20 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         )
 
 
+# What a party says about itself when it RSVPs or changes its RSVP, in the forms' order: the
+# fields of the RSVP forms and the keyword arguments of services.create_rsvp and update_rsvp
+# (a new RSVP also takes an email and the form's one-time key).
+RSVP_ANSWER_FIELDS = (
+    "party_size",
+    "language",
+    "first_name",
+    "needs_interpretation",
+    "needs_wheelchair_access",
+    "needs_childcare",
+    "note",
+)
+
+
 class Rsvp(models.Model):
     """One party's answer to one meeting.
 

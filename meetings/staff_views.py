@@ -14,15 +14,15 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
 from meetings import exports, reports, scheduling
-from meetings.forms import (
+from meetings.models import Meeting, Rsvp
+from meetings.services import RsvpError, add_walk_in, publish_meeting
+from meetings.staff_forms import (
     CheckInSearchForm,
     DuplicateMeetingForm,
     DuplicateSeriesForm,
     GenerateDatesForm,
     WalkInForm,
 )
-from meetings.models import Meeting, Rsvp
-from meetings.services import RsvpError, add_walk_in, publish_meeting
 
 
 def _require(request, permission):
@@ -113,7 +113,7 @@ def _door_totals(meeting):
         .values("needs_interpretation")
         .annotate(people=Sum("party_size"))
     )
-    names = dict(Rsvp._meta.get_field("needs_interpretation").choices)
+    names = dict(Rsvp._meta.get_field("needs_interpretation").choices or [])
     return {
         "figures": figures,
         "interpretation_now": [

@@ -5,7 +5,9 @@ manage.py); every variable is listed, with its default, in `.env.example` and th
 """
 
 import email.utils
+import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -119,6 +121,28 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
     # Room for the pages and feeds of one process (Django's default keeps 300 entries).
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 2000)
+# Every key this site puts in the cache starts with CACHE_KEY_PREFIX, so several sites (or a
+# staging copy) can share one Redis without seeing each other's pages, counts or lockouts.
+# Default: the host and port of SITE_URL.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default=urlsplit(SITE_URL).netloc)
+CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
+
+
+def _source_digest():
+    """A digest of what pages are made from: code, templates, translations, static files."""
+    digest = hashlib.sha256()
+    for folder in ("meetings", "outreach", "templates", "locale", "static"):
+        for path in sorted((BASE_DIR / folder).rglob("*")):
+            if path.suffix in {".py", ".html", ".txt", ".po", ".css", ".js", ".svg", ".json"}:
+                digest.update(path.relative_to(BASE_DIR).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# The release: part of every cached page's key, so a deploy never serves HTML built by the
+# code, templates or translations it replaced. Set it to the version or commit you deploy;
+# unset, it is a digest of the source files (read once at start-up).
+RELEASE = env.str("RELEASE", default="") or _source_digest()
 # Public pages and feeds are kept in the cache, keyed by a data version that every visible
 # change moves (meetings.caching). Entries expire after PAGE_CACHE_SECONDS for what changes
 # with the clock alone (a meeting that starts leaves the upcoming list); a page showing seat

@@ -70,6 +70,8 @@ class Delivery(enum.StrEnum):
     # Like QUEUED, and the server could not be reached at all: the rest of the batch waits.
     UNREACHABLE = "unreachable"
     FAILED = "failed"
+    # Handed over, never acknowledged: it may have arrived; staff may resend it.
+    UNKNOWN = "unknown"
     # Not claimed: sent or given up on already, taken by another worker, or not due yet.
     SKIPPED = "skipped"
 
@@ -229,7 +231,7 @@ def _record_failure(row: OutgoingEmail, failure: SendFailed, *, now: dt.datetime
             row.kind,
             failure.reason,
         )
-        return Delivery.FAILED
+        return Delivery.UNKNOWN
     age = now - row.created_at
     if not failure.retry or age >= dt.timedelta(hours=settings.EMAIL_RETRY_HOURS):
         mine.update(

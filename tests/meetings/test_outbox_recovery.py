@@ -296,3 +296,22 @@ def test_the_email_sender_marks_the_hand_over(send_queued_mail):
     assert outbox.deliver(row.pk, send=emails.send) == Delivery.SENT
     row.refresh_from_db()
     assert row.handed_over_at is not None
+
+
+def test_a_sender_failing_after_the_hand_over_leaves_the_message_unknown_for_any_channel():
+    """A text-message carrier that times out after the POST: the same "unknown" as email."""
+    _rsvp, row = queue()
+
+    def carrier_timing_out(claimed):
+        outbox.handing_over(claimed)
+        raise outbox.SendFailed("ReadTimeout", may_have_arrived=True)
+
+    assert outbox.deliver(row.pk, send=carrier_timing_out) == Delivery.UNKNOWN
+    row.refresh_from_db()
+    assert (row.status, row.last_error, row.next_attempt_at) == ("unknown", "ReadTimeout", None)
+    assert row.handed_over_at is not None
+    assert (
+        not DBTaskResult.objects.filter(status="READY")
+        .exclude(args_kwargs__args=[[row.pk]])
+        .exists()
+    )

@@ -281,7 +281,8 @@ class Message(EmailMultiAlternatives):
                 self.calendar, "calendar", self.encoding or settings.DEFAULT_CHARSET
             )
             found = _METHOD.search(self.calendar)
-            part.set_param("method", found.group(1) if found else "PUBLISH")
+            # Unquoted, as calendar apps write it (method=REQUEST).
+            part.set_param("method", found.group(1) if found else "PUBLISH", requote=False)
             alternative = (
                 msg if msg.get_content_type() == "multipart/alternative" else msg.get_payload(0)
             )

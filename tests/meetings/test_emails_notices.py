@@ -93,6 +93,7 @@ def test_confirmation_is_an_invitation_in_a_multipart_alternative(client, mailbo
         "text/calendar",
     ]
     event = invitation(message, "REQUEST")
+    assert b'Content-Type: text/calendar; charset="utf-8"; method=REQUEST\r\n' in message.raw
     rsvp = Rsvp.objects.get()
     assert str(event["UID"]) == f"rsvp-{rsvp.pk}@{HOST}"
     assert str(event["STATUS"]) == "CONFIRMED"

@@ -304,12 +304,21 @@ def recover(*, now: dt.datetime | None = None) -> Recovered:
         unknown = abandoned.filter(handed_over_at__isnull=False).update(
             status=Status.UNKNOWN, next_attempt_at=None, last_error=NO_ANSWER
         )
-        # Queued rows long past due: their task died with a worker (or never ran).
-        orphan_ids = list(
-            OutgoingEmail.objects.filter(status=Status.QUEUED, created_at__lt=stale)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=stale))
-            .exclude(pk__in=requeued_ids)
-            .values_list("pk", flat=True)
+        # Queued rows long past due: their task died with a worker (or never ran). Not while
+        # due tasks still wait: then the worker is only behind (or down), and a task for the
+        # same rows on every pass would pile up.
+        behind = (
+            DBTaskResult.objects.ready().filter(task_path=send_queued_email.module_path).exists()
+        )
+        orphan_ids = (
+            []
+            if behind
+            else list(
+                OutgoingEmail.objects.filter(status=Status.QUEUED, created_at__lt=stale)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=stale))
+                .exclude(pk__in=requeued_ids)
+                .values_list("pk", flat=True)
+            )
         )
         if requeued_ids or orphan_ids:
             send_queued_email.enqueue([*requeued_ids, *orphan_ids])

@@ -312,3 +312,13 @@ def test_a_sender_failing_after_the_hand_over_leaves_the_message_unknown_for_any
     assert row.handed_over_at is not None
     # No retry is queued: only the task that first named it.
     assert DBTaskResult.objects.count() == 1
+
+
+def test_recover_adds_no_task_while_due_tasks_wait_for_a_worker_that_is_only_behind():
+    _rsvp, row = queue()  # its task is READY: the worker has not got to it yet
+
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        recovered = outbox.recover()
+
+    assert recovered.orphans == 0
+    assert DBTaskResult.objects.count() == 1

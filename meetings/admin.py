@@ -719,7 +719,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     @staticmethod
     def resendable(email):
-        return email.status == OutgoingEmail.Status.UNKNOWN and bool(email.recipient)
+        return email.status == OutgoingEmail.Status.UNKNOWN and email.has_address
 
     @admin.display(description=_("send again"))
     def resend_button(self, email):
@@ -808,7 +808,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             "resendable": (
                 list(
                     OutgoingEmail.objects.filter(status=OutgoingEmail.Status.UNKNOWN)
-                    .exclude(recipient="")
+                    .addressed()
                     .values_list("pk", flat=True)[:200]
                 )
                 if self.may_resend(request)

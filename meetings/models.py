@@ -849,6 +849,13 @@ class OutgoingEmailQuerySet(models.QuerySet):
             **OutgoingEmail.ERASED,
         )
 
+    def addressed(self):
+        """Rows that still have somewhere to go (an address field not erased)."""
+        condition = Q()
+        for name in OutgoingEmail.ADDRESS_FIELDS:
+            condition |= ~Q(**{name: ""})
+        return self.filter(condition)
+
     def status_counts(self):
         """{status: how many} for every status, zeros included."""
         counts = dict(self.order_by().values_list("status").annotate(Count("pk")))
@@ -887,6 +894,8 @@ class OutgoingEmail(models.Model):
     # withdrawn, cancelled or purged, whatever the status (OutgoingEmailQuerySet.withdraw).
     PERSONAL_FIELDS = ("recipient", "subject", "text", "html", "calendar")
     ERASED = dict.fromkeys(PERSONAL_FIELDS, "")
+    # Where the message goes, per channel (a second channel adds its own, e.g. a phone number).
+    ADDRESS_FIELDS = ("recipient",)
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     language = models.CharField(_("language"), max_length=10, choices=language_choices)
@@ -960,6 +969,10 @@ class OutgoingEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def has_address(self):
+        return any(getattr(self, name) for name in self.ADDRESS_FIELDS)
 
 
 class FeedbackAnswer(models.Model):

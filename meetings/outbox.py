@@ -358,7 +358,7 @@ def resend(row_id: int) -> bool:
     with transaction.atomic():
         queued = (
             OutgoingEmail.objects.filter(pk=row_id, status=Status.UNKNOWN)
-            .exclude(recipient="")
+            .addressed()
             .update(
                 status=Status.QUEUED, next_attempt_at=None, handed_over_at=None, last_error=RESENT
             )

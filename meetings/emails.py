@@ -141,8 +141,9 @@ def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context
                 rsvp=rsvp,
                 recipient=recipient,
                 message_id=make_msgid(domain=domain),
-                # What was written now is in the row; the rest is plain and impersonal.
-                context={} if written else context,
+                # Plain and impersonal: what was before a change (a name, a note) and the
+                # address are only in the written message, erased with it.
+                context={key: value for key, value in context.items() if key != "before"},
                 **written,
             )
         )

@@ -312,3 +312,23 @@ def test_staff_saving_an_rsvp_unchanged_sends_nothing(client, admin_client, mail
     run_mail_worker()
 
     assert len(mailbox.to(ANA)) == 1
+
+
+def test_a_change_notice_keeps_no_name_or_note_outside_the_text_erased_when_sent(
+    client, mailbox, meeting
+):
+    token = token_from(post_rsvp(client, meeting, email=ANA, first_name="Zorbaquilt"))
+    sent(mailbox, ANA, 1)
+
+    client.post(
+        url("rsvp-change", token=token),
+        {"party_size": "2", "language": "en", "first_name": "Zed", "note": "Zorbaquilt note"},
+    )
+    (notice,) = OutgoingEmail.objects.filter(kind="rsvp_changed")
+    assert "Zorbaquilt" not in str(notice.context)
+    sent(mailbox, ANA, 2)
+
+    notice.refresh_from_db()
+    assert "Zorbaquilt" not in str(
+        [getattr(notice, name) for name in OutgoingEmail.PERSONAL_FIELDS]
+    )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from meetings import alerts, staff_views
+from meetings import alerts, outbox, staff_views
 from meetings.models import (
     AlertSubscriber,
     Meeting,
@@ -28,12 +28,14 @@ from meetings.models import (
 )
 from meetings.qrcodes import qr_svg
 from meetings.services import (
+    NOTICE_FIELDS,
     RsvpError,
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
     move_meeting,
     publish_meeting,
+    tell_rsvp_changed,
 )
 from meetings.staff_forms import StaffRsvpForm
 from meetings.tokens import manage_url
@@ -664,6 +666,13 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_shared_email()
 
+    def save_model(self, request, obj, form, change):
+        before = Rsvp.objects.filter(pk=obj.pk).values(*NOTICE_FIELDS).first() if change else None
+        super().save_model(request, obj, form, change)
+        if before is not None:
+            # The person hears of the change, as after their own (services.tell_rsvp_changed).
+            tell_rsvp_changed(rsvp=obj, before=before)
+
     @admin.display(
         description=_("same email as another RSVP"), boolean=True, ordering="shares_email"
     )
@@ -718,7 +727,12 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
     """The outbox, read-only: what is queued, sent and failed. The recipient column shows only
-    to staff with the "Can see to whom an outgoing email is addressed" permission."""
+    to staff with the "Can see to whom an outgoing email is addressed" permission.
+
+    A message in "unknown" (handed to the server, which never answered: a worker killed
+    mid-send, a dropped connection) gets a "Send again" button for staff who may resend
+    (`meetings.resend_outgoingemail`): one POST, with the CSRF token, to `<id>/resend/`.
+    """
 
     list_display = [
         "created_at",
@@ -729,6 +743,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
         "last_error",
+        "resend_button",
     ]
     list_filter = ["status", "kind", "language"]
     date_hierarchy = "created_at"
@@ -741,19 +756,77 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
         "last_error",
+        "claimed_at",
+        "handed_over_at",
         "rsvp",
     ]
     readonly_fields = fields
     change_list_template = "admin/meetings/outgoingemail/change_list.html"
+    change_form_template = "admin/meetings/outgoingemail/change_form.html"
+
+    @staticmethod
+    def may_resend(request):
+        return request.user.has_perm("meetings.resend_outgoingemail")
+
+    @staticmethod
+    def resendable(email):
+        return email.status == OutgoingEmail.Status.UNKNOWN and email.has_address
+
+    @admin.display(description=_("send again"))
+    def resend_button(self, email):
+        """A button for the form of its own the change list template writes (forms cannot
+        nest inside the change list's)."""
+        if not self.resendable(email):
+            return ""
+        return format_html(
+            '<button type="submit" form="resend-{}" class="button">{}</button>',
+            email.pk,
+            gettext("Send again"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/resend/",
+                self.admin_site.admin_view(self.resend_view),
+                name="meetings_outgoingemail_resend",
+            ),
+            *super().get_urls(),
+        ]
+
+    def resend_view(self, request, object_id):
+        """Queue a message in "unknown" again (POST only; admin_view checks the CSRF token)."""
+        if request.method != "POST":
+            return redirect("admin:meetings_outgoingemail_changelist")
+        if not self.may_resend(request):
+            raise PermissionDenied
+        if outbox.resend(int(object_id)) if object_id.isdigit() else False:
+            self.message_user(
+                request,
+                gettext("The message is queued to be sent again."),
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext(
+                    "Only a message whose arrival is unknown, and still has its address, can be sent again."
+                ),
+                messages.WARNING,
+            )
+        return redirect("admin:meetings_outgoingemail_changelist")
 
     @staticmethod
     def may_see_recipients(request):
         return request.user.has_perm("meetings.view_outgoingemail_recipient")
 
     def get_list_display(self, request):
+        columns = list(self.list_display)
+        if not self.may_resend(request):
+            columns.remove("resend_button")
         if self.may_see_recipients(request):
-            return [*self.list_display, "shown_recipient"]
-        return self.list_display
+            return [*columns, "shown_recipient"]
+        return columns
 
     def get_fields(self, request, obj=None):
         if self.may_see_recipients(request):
@@ -795,8 +868,26 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             "status_counts": [
                 (label, counts[value]) for value, label in OutgoingEmail.Status.choices
             ],
+            # The forms the "Send again" buttons submit (at most a page's worth).
+            "resendable": (
+                list(
+                    OutgoingEmail.objects.filter(status=OutgoingEmail.Status.UNKNOWN)
+                    .addressed()
+                    .values_list("pk", flat=True)[:200]
+                )
+                if self.may_resend(request)
+                else []
+            ),
         }
         return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        email = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "resendable": email is not None and self.may_resend(request) and self.resendable(email),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(AlertSubscriber)

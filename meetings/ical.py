@@ -18,6 +18,7 @@ feed are in meetings/feeds.py. What calendar apps need, and why the code looks t
 """
 
 import datetime as dt
+import enum
 import functools
 import hashlib
 import re
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Count, Max, QuerySet, Sum
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from icalendar import (
     Calendar,
@@ -39,6 +40,7 @@ from icalendar import (
     Timezone,
     TimezoneDaylight,
     TimezoneStandard,
+    vCalAddress,
     vDDDTypes,
     vDuration,
     vGeo,
@@ -49,7 +51,7 @@ from icalendar import (
 from modeltranslation.utils import resolution_order
 
 from meetings.formatting import spoken_list
-from meetings.models import Meeting, MeetingSeries, Venue
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
 
 # What we ask calendar apps to poll at (REFRESH-INTERVAL, X-PUBLISHED-TTL).
 REFRESH_INTERVAL = dt.timedelta(hours=1)
@@ -510,14 +512,86 @@ def meeting_calendar_bytes(meeting: Meeting) -> bytes:
     return feed_bytes([CalendarMeeting.from_meeting(meeting)])
 
 
-def personal_calendar_bytes(meeting: Meeting, *, private_url: str) -> bytes:
-    """One meeting's file for the person who RSVPed: its description also carries their
-    private link, so the calendar app keeps it for them. Only this file, served behind that
-    link, ever carries it: feeds and the public .ics never do."""
-    calendar = build_calendar([CalendarMeeting.from_meeting(meeting)])
+def personal_calendar_bytes(rsvp: Rsvp, *, private_url: str) -> bytes:
+    """The meeting's file for the person who RSVPed (a confirmed RSVP: a waitlisted party's
+    calendar never says they are going). The event is the one their emailed invitation
+    holds (same UID and SEQUENCE, see `invitation_bytes`), so importing both makes one
+    event, which the next invitation updates. Its description also carries their private
+    link, so the calendar app keeps it for them. Only this file, served behind that link,
+    ever carries it: feeds and the public .ics never do."""
+    calendar = build_calendar([CalendarMeeting.from_meeting(rsvp.meeting)])
     event = calendar.walk("VEVENT")[0]
+    event["UID"] = vText(invitation_uid(rsvp))
+    event["SEQUENCE"] = vInt(invitation_sequence(rsvp))
     line = gettext("Your RSVP, to see, change or cancel it (private link, do not share): %(url)s")
     event["DESCRIPTION"] = vText(f"{event['DESCRIPTION']}\n\n{line % {'url': private_url}}")
+    return calendar_bytes(calendar)
+
+
+# Invitations (iTIP, RFC 5546) -----------------------------------------------------------
+#
+# The email a resident gets carries the meeting as an invitation that calendar apps add and
+# then update in place: METHOD:REQUEST adds or replaces the event, METHOD:CANCEL removes it.
+# What Gmail, Outlook and Apple Calendar rely on (shared/reviews/peers-turn3.md, section 4):
+# - one METHOD per object, the same as the MIME part's `method=` (meetings/emails.py);
+# - ORGANIZER a bare mailto: (the no-reply address the email comes from) in REQUEST and
+#   CANCEL, and the resident as ATTENDEE (PARTSTAT=ACCEPTED, RSVP=FALSE: nothing to answer),
+#   whose address is the one the email goes to;
+# - a UID per RSVP, the same in every message about it, and a SEQUENCE that rises with every
+#   change: the meeting's own sequence (raised by each change staff make) plus the RSVP's
+#   (raised when the party changes, is promoted or cancels);
+# - DTSTAMP, when the message was written; VTIMEZONE as in the feeds.
+# Only invitations carry ATTENDEE: a feed (METHOD:PUBLISH) never does.
+
+
+class Method(enum.StrEnum):
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+def invitation_uid(rsvp: Rsvp) -> str:
+    """The UID of the RSVP's event in the resident's calendar: one per RSVP, never reused."""
+    return f"rsvp-{rsvp.pk}@{site_host()}"
+
+
+def invitation_sequence(rsvp: Rsvp) -> int:
+    """Both terms only ever grow, so every later version of the event has a higher number."""
+    return rsvp.meeting.sequence + rsvp.calendar_sequence
+
+
+def organizer_address() -> str:
+    """The address invitations come from and replies go to (discarded: EMAIL_NO_REPLY_ADDRESS)."""
+    return settings.EMAIL_NO_REPLY_ADDRESS
+
+
+def invitation_bytes(
+    rsvp: Rsvp, *, method: Method, attendee: str, now: dt.datetime | None = None
+) -> bytes:
+    """The RSVP's event as an iTIP message: REQUEST (add or update) or CANCEL (remove).
+
+    `attendee` is the address the email goes to (the RSVP's own may be erased already, on
+    a cancellation). A CANCEL is STATUS:CANCELLED; so is a REQUEST for a cancelled meeting
+    (callers send CANCEL then). In the active language.
+    """
+    meeting = CalendarMeeting.from_meeting(rsvp.meeting)
+    calendar = _calendar_shell([meeting], name=None, description=None, time_zone=None)
+    calendar["METHOD"] = vText(str(method))
+    event = EventWriter().event(meeting)
+    event["UID"] = vText(invitation_uid(rsvp))
+    event["SEQUENCE"] = vInt(invitation_sequence(rsvp))
+    event["DTSTAMP"] = vDDDTypes((now or timezone.now()).astimezone(dt.UTC).replace(microsecond=0))
+    organizer = vCalAddress(f"mailto:{organizer_address()}")
+    organizer.params["CN"] = gettext("Police Community Outreach")
+    event["ORGANIZER"] = organizer
+    guest = vCalAddress(f"mailto:{attendee}")
+    guest.params["ROLE"] = "REQ-PARTICIPANT"
+    guest.params["PARTSTAT"] = "ACCEPTED"
+    guest.params["RSVP"] = "FALSE"
+    event["ATTENDEE"] = guest
+    if method == Method.CANCEL:
+        event["STATUS"] = _CANCELLED
+    # Outlook and Google add an alarm of their own; no VALARM, no TRANSP games.
+    calendar.add_component(event)
     return calendar_bytes(calendar)
 
 

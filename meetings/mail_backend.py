@@ -9,11 +9,12 @@ and turns the server's failures into `outbox.SendFailed`.
 
 import contextlib
 import smtplib
+from collections.abc import Callable
 
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends import smtp
 
-from meetings.outbox import SendFailed
+from meetings.outbox import NoLongerOurs, SendFailed
 
 # No connection, no greeting, or a connection lost before the message went over.
 UNREACHABLE_ERRORS = (
@@ -26,18 +27,31 @@ UNREACHABLE_ERRORS = (
 MAY_HAVE_ARRIVED = "No answer after the whole message was sent: it may have arrived."
 
 
-def hand_over(message: EmailMessage) -> None:
+def hand_over(message: EmailMessage, *, handing_over: Callable[[], None] | None = None) -> None:
     """Send `message` on a connection of its own; raise SendFailed when the server did not
-    take it, saying whether to try again."""
+    take it, saying whether to try again.
+
+    `handing_over` is called once the server has accepted the sender and recipient and
+    asked for the message (the DATA phase), just before its bytes go: the outbox records the
+    moment there (`outbox.handing_over`), or stops the send (NoLongerOurs, passed on).
+    Backends without SMTP connections (the console, the tests' memory) call it before sending.
+    """
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
+        smtp_connection = getattr(connection, "connection", None)
+        if isinstance(smtp_connection, _HandOverTracking):
+            smtp_connection.on_hand_over = handing_over
+        elif handing_over is not None:
+            handing_over()
         if connection.send_messages([message]) != 1:
             raise smtplib.SMTPException("the backend sent nothing")
+    except NoLongerOurs:
+        raise
     except Exception as error:
         smtp_connection = getattr(connection, "connection", None)
         if getattr(smtp_connection, "message_handed_over", False):
-            raise SendFailed(MAY_HAVE_ARRIVED, retry=False) from None
+            raise SendFailed(MAY_HAVE_ARRIVED, may_have_arrived=True) from None
         raise SendFailed(
             describe(error),
             retry=not refused_for_good(error),
@@ -67,13 +81,18 @@ def refused_for_good(error: Exception) -> bool:
 
 
 class _HandOverTracking:
-    """Notes when the whole message (up to the final ".") went to the server."""
+    """Calls `on_hand_over` just before the message's bytes go (after the server's 354 to
+    DATA), and notes when the whole message (up to the final ".") went to the server."""
 
     message_handed_over = False
+    on_hand_over: Callable[[], None] | None = None
 
     def send(self, s):
+        is_message = isinstance(s, bytes) and s.endswith(b"\r\n.\r\n")
+        if is_message and self.on_hand_over is not None:
+            self.on_hand_over()
         super().send(s)  # type: ignore[misc]  # a mixin for smtplib.SMTP and SMTP_SSL
-        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+        if is_message:
             self.message_handed_over = True
 
 

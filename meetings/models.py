@@ -743,6 +743,18 @@ class Rsvp(models.Model):
     personal_data_erased_at = models.DateTimeField(
         _("personal data erased at"), null=True, blank=True, editable=False
     )
+    calendar_sequence = models.PositiveIntegerField(
+        _("calendar sequence"),
+        # In the database too: a replica still on the previous release inserts RSVPs
+        # without this column (expand, then contract).
+        db_default=0,
+        editable=False,
+        help_text=_(
+            "Raised each time the party's emailed calendar invitation changes (a promotion, "
+            "a change, a cancellation); with the meeting's own sequence, it tells calendar "
+            "apps which version is newest."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -845,28 +857,33 @@ class Rsvp(models.Model):
 
 class OutgoingEmailQuerySet(models.QuerySet):
     def withdraw(self, reason):
-        """Erase address and text; what was not sent yet never will be (status withdrawn,
-        `reason` as its last error; a failed message stays failed). A message being sent right
-        now is left to the worker, which erases it as soon as the server answers. Returns the
-        number of rows changed."""
-        return self.exclude(status=OutgoingEmail.Status.SENDING).update(
+        """Erase every personal field, whatever the status; what was not handed to the
+        server yet never will be (status withdrawn, `reason` as its last error). A message
+        handed over but not yet acknowledged keeps its status (the worker, or the sweep,
+        settles it), a sent or failed one too. Returns the number of rows changed.
+
+        A worker in the middle of sending a row withdrawn here checks the row again before it
+        hands the message over (meetings.outbox), so a cancelled RSVP's message stops there.
+        """
+        not_handed_over = Q(status=OutgoingEmail.Status.QUEUED) | Q(
+            status=OutgoingEmail.Status.SENDING, handed_over_at__isnull=True
+        )
+        return self.update(
             status=Case(
-                When(
-                    status=OutgoingEmail.Status.QUEUED, then=Value(OutgoingEmail.Status.WITHDRAWN)
-                ),
+                When(not_handed_over, then=Value(OutgoingEmail.Status.WITHDRAWN)),
                 default=F("status"),
             ),
-            last_error=Case(
-                When(status=OutgoingEmail.Status.QUEUED, then=Value(reason)),
-                default=F("last_error"),
-            ),
+            last_error=Case(When(not_handed_over, then=Value(reason)), default=F("last_error")),
             next_attempt_at=None,
-            recipient="",
-            subject="",
-            text="",
-            html="",
-            calendar="",
+            **OutgoingEmail.ERASED,
         )
+
+    def addressed(self):
+        """Rows that still have somewhere to go (an address field not erased)."""
+        condition = Q()
+        for name in OutgoingEmail.ADDRESS_FIELDS:
+            condition |= ~Q(**{name: ""})
+        return self.filter(condition)
 
     def status_counts(self):
         """{status: how many} for every status, zeros included."""
@@ -890,6 +907,8 @@ class OutgoingEmail(models.Model):
         FEEDBACK_REQUEST = "feedback_request", _("Questions after the meeting")
         ALERT_CONFIRMATION = "alert_confirmation", _("Alerts: please confirm")
         ALERT_DIGEST = "alert_digest", _("Alerts: new meetings")
+        RSVP_CHANGED = "rsvp_changed", _("RSVP changed")
+        RSVP_CANCELLED = "rsvp_cancelled", _("RSVP cancelled")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -898,6 +917,16 @@ class OutgoingEmail(models.Model):
         FAILED = "failed", _("Failed")
         # Not sent because it was no longer needed (the RSVP was cancelled or purged first).
         WITHDRAWN = "withdrawn", _("Withdrawn (no longer needed)")
+        # Handed to the server (or carrier), which never said whether it took it: the worker
+        # died or the connection dropped. Never sent again by itself; staff may resend.
+        UNKNOWN = "unknown", _("Unknown (may have arrived)")
+
+    # Whatever could identify the person or holds their private link: erased once sent,
+    # withdrawn, cancelled or purged, whatever the status (OutgoingEmailQuerySet.withdraw).
+    PERSONAL_FIELDS = ("recipient", "subject", "text", "html", "calendar")
+    ERASED = dict.fromkeys(PERSONAL_FIELDS, "")
+    # Where the message goes, per channel (a second channel adds its own, e.g. a phone number).
+    ADDRESS_FIELDS = ("recipient",)
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     language = models.CharField(_("language"), max_length=10, choices=language_choices)
@@ -941,6 +970,21 @@ class OutgoingEmail(models.Model):
         help_text=_("What the mail server or the network said, never an address."),
     )
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    claimed_at = models.DateTimeField(
+        _("claimed at"),
+        null=True,
+        blank=True,
+        help_text=_("When a worker last took the message to send it."),
+    )
+    handed_over_at = models.DateTimeField(
+        _("handed over at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the message itself went to the mail server on the latest try (the DATA "
+            "phase). Empty: the server never had it, so sending it again cannot repeat it."
+        ),
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     objects = OutgoingEmailQuerySet.as_manager()
@@ -951,10 +995,15 @@ class OutgoingEmail(models.Model):
         ordering = ["-created_at", "-pk"]
         permissions = [
             ("view_outgoingemail_recipient", _("Can see to whom an outgoing email is addressed")),
+            ("resend_outgoingemail", _("Can send again a message whose arrival is unknown")),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def has_address(self):
+        return any(getattr(self, name) for name in self.ADDRESS_FIELDS)
 
 
 class FeedbackAnswer(models.Model):

@@ -13,25 +13,37 @@ other exception) when it is not. Everything else lives here, for every channel a
   soon as the sender returns, and its personal fields are erased.
 - A failure the sender says may be retried is tried again after EMAIL_RETRY_FIRST_SECONDS,
   then twice as long each time (at most EMAIL_RETRY_MAX_SECONDS apart) for EMAIL_RETRY_HOURS;
-  then, or at once for a failure that must not be retried (the message may have arrived, or
-  the address was refused for good), it is marked failed, for staff to see.
+  then, or at once for a failure that must not be retried (the address was refused for
+  good), it is marked failed, for staff to see. A failure after the hand-over (below: the
+  message may have arrived) is never retried by itself: the row becomes "unknown".
 - When the server cannot be reached at all, the rest of the batch waits as long as the row
   that failed instead of each costing a timeout now.
-- A worker killed between the sender's return and the "sent" mark leaves the row in
-  "sending", where it stays (the admin shows it) rather than risk a second copy.
+- Hand-over: a sender calls `handing_over(row)` just before the message itself goes to the
+  server or carrier (for email, the SMTP DATA phase). It stamps `handed_over_at`, and refuses
+  (`NoLongerOurs`) when the row was withdrawn (its RSVP cancelled) or taken back meanwhile.
+  Before that point nothing can have arrived; after it, the message may have.
+- A killed worker (SIGKILL, out of memory, a hard deploy) leaves its row in "sending".
+  `recover(now)` (run by the scheduler, `manage.py send_reminders`, every few minutes) looks
+  at rows in "sending" longer than OUTBOX_STALE_SECONDS: one never handed over goes back to
+  "queued" and is sent again, once; one handed over but never acknowledged becomes "unknown"
+  (it may have arrived), which staff see in the admin outbox with a one-click `resend`. The
+  same pass queues a task again for queued rows whose task died with its worker, and closes
+  the django-tasks rows such a worker left RUNNING.
 """
 
 import datetime as dt
 import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from meetings.models import OutgoingEmail
 
@@ -43,10 +55,10 @@ Status = OutgoingEmail.Status
 Sender = Callable[[OutgoingEmail], None]
 
 # What a sent message keeps: nothing personal (its kind, language, dates and attempts stay).
-ERASED_WHEN_SENT = {"recipient": "", "subject": "", "text": "", "html": "", "calendar": ""}
+ERASED_WHEN_SENT = OutgoingEmail.ERASED
 # What a message given up on keeps: the address, for staff who may reach the person another
 # way; the text (with its private link) goes.
-ERASED_WHEN_FAILED = {"subject": "", "text": "", "html": "", "calendar": ""}
+ERASED_WHEN_FAILED = {name: "" for name in OutgoingEmail.PERSONAL_FIELDS if name != "recipient"}
 
 
 class Delivery(enum.StrEnum):
@@ -58,6 +70,8 @@ class Delivery(enum.StrEnum):
     # Like QUEUED, and the server could not be reached at all: the rest of the batch waits.
     UNREACHABLE = "unreachable"
     FAILED = "failed"
+    # Handed over, never acknowledged: it may have arrived; staff may resend it.
+    UNKNOWN = "unknown"
     # Not claimed: sent or given up on already, taken by another worker, or not due yet.
     SKIPPED = "skipped"
 
@@ -70,11 +84,25 @@ class SendFailed(Exception):
     again cannot help or could deliver twice. `unreachable`: no connection to the server at all.
     """
 
-    def __init__(self, reason: str, *, retry: bool = True, unreachable: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry: bool = True,
+        unreachable: bool = False,
+        may_have_arrived: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.retry = retry
+        # A message that may have arrived is never retried by itself: it becomes "unknown".
+        self.retry = retry and not may_have_arrived
         self.unreachable = unreachable
+        self.may_have_arrived = may_have_arrived
+
+
+class NoLongerOurs(Exception):
+    """Raised by `handing_over` when the row is no longer this worker's to send: withdrawn
+    (its RSVP cancelled or purged) or taken back by `recover`. Nothing was handed over."""
 
 
 def put(rows: Sequence[OutgoingEmail]) -> list[OutgoingEmail]:
@@ -130,9 +158,28 @@ def claim(row_id: int, *, now: dt.datetime) -> OutgoingEmail | None:
     claimed = (
         OutgoingEmail.objects.filter(pk=row_id, status=Status.QUEUED)
         .exclude(next_attempt_at__gt=now)
-        .update(status=Status.SENDING, attempts=F("attempts") + 1)
+        .update(
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
+            handed_over_at=None,
+        )
     )
     return OutgoingEmail.objects.get(pk=row_id) if claimed else None
+
+
+def _ours(row: OutgoingEmail) -> QuerySet[OutgoingEmail]:
+    """The row as long as it is still this claim's: no one withdrew it or took it back."""
+    return OutgoingEmail.objects.filter(pk=row.pk, claimed_at=row.claimed_at)
+
+
+def handing_over(row: OutgoingEmail) -> None:
+    """A sender's last call before the message itself goes to the server or carrier: records
+    the moment (committed at once: the worker may die the next second), or raises
+    NoLongerOurs when the row was withdrawn or taken back meanwhile."""
+    marked = _ours(row).filter(status=Status.SENDING).update(handed_over_at=timezone.now())
+    if not marked:
+        raise NoLongerOurs(row.pk)
 
 
 def deliver(row_id: int, *, send: Sender) -> Delivery:
@@ -147,10 +194,14 @@ def deliver(row_id: int, *, send: Sender) -> Delivery:
         return Delivery.SKIPPED
     try:
         send(row)
+    except NoLongerOurs:
+        # Withdrawn or taken back before anything was handed over: whoever did it decided.
+        return Delivery.SKIPPED
     except Exception as error:  # noqa: BLE001 - whatever the channel did, the row records it
         failure = error if isinstance(error, SendFailed) else SendFailed(type(error).__name__)
         return _record_failure(row, failure, now=now)
-    OutgoingEmail.objects.filter(pk=row.pk).update(
+    # Sent: true even if the row was withdrawn or marked "unknown" while the server answered.
+    _ours(row).update(
         status=Status.SENT,
         sent_at=timezone.now(),
         next_attempt_at=None,
@@ -168,9 +219,22 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 def _record_failure(row: OutgoingEmail, failure: SendFailed, *, now: dt.datetime) -> Delivery:
     """Retry later, or give up for good; log the kind, id and reason, never an address."""
+    # Only while the row is still this claim's and in "sending": a row withdrawn meanwhile
+    # stays withdrawn (and erased), one taken back by `recover` is someone else's now.
+    mine = _ours(row).filter(status=Status.SENDING)
+    if failure.may_have_arrived:
+        # Kept whole (until sent again, cancelled or purged) so staff can resend it.
+        mine.update(status=Status.UNKNOWN, next_attempt_at=None, last_error=failure.reason)
+        logger.error(
+            "Outgoing email %s (%s) handed over without an answer: it may have arrived (%s)",
+            row.pk,
+            row.kind,
+            failure.reason,
+        )
+        return Delivery.UNKNOWN
     age = now - row.created_at
     if not failure.retry or age >= dt.timedelta(hours=settings.EMAIL_RETRY_HOURS):
-        OutgoingEmail.objects.filter(pk=row.pk).update(
+        mine.update(
             status=Status.FAILED,
             next_attempt_at=None,
             last_error=failure.reason,
@@ -187,10 +251,8 @@ def _record_failure(row: OutgoingEmail, failure: SendFailed, *, now: dt.datetime
     delay = retry_delay(row.attempts)
     retry_at = timezone.now() + delay
     with transaction.atomic():
-        OutgoingEmail.objects.filter(pk=row.pk).update(
-            status=Status.QUEUED, next_attempt_at=retry_at, last_error=failure.reason
-        )
-        send_queued_email.using(run_after=retry_at).enqueue([row.pk])
+        if mine.update(status=Status.QUEUED, next_attempt_at=retry_at, last_error=failure.reason):
+            send_queued_email.using(run_after=retry_at).enqueue([row.pk])
     logger.warning(
         "Outgoing email %s (%s) not sent, attempt %d: %s; trying again in %d s",
         row.pk,
@@ -200,3 +262,107 @@ def _record_failure(row: OutgoingEmail, failure: SendFailed, *, now: dt.datetime
         delay.total_seconds(),
     )
     return Delivery.UNREACHABLE if failure.unreachable else Delivery.QUEUED
+
+
+# After a killed worker, and staff's resend ----------------------------------------------------
+
+TAKEN_BACK = "The worker stopped before handing it over; queued again."
+NO_ANSWER = "Handed over, but the worker stopped before the server answered: it may have arrived."
+RESENT = "Sent again by staff."
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What one `recover` pass did."""
+
+    requeued: int  # in "sending", never handed over: queued again
+    unknown: int  # in "sending", handed over, never acknowledged: marked "unknown"
+    orphans: int  # queued, with no live task (it died with a worker): a task queued again
+    tasks: int  # django-tasks rows left RUNNING by a dead worker: closed as failed
+
+
+def recover(*, now: dt.datetime | None = None) -> Recovered:
+    """Settle what dead workers left behind (safe to run often, and on two machines at once).
+
+    A row in "sending" for longer than OUTBOX_STALE_SECONDS has lost its worker (a send takes
+    at most a few EMAIL_TIMEOUTs, far less than the limit; and a worker that is merely slow
+    finds the row taken back at `handing_over` and stops). Each UPDATE below is conditional,
+    so a row is settled once.
+    """
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.OUTBOX_STALE_SECONDS)
+    abandoned = OutgoingEmail.objects.filter(status=Status.SENDING).filter(
+        Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale)
+    )
+    with transaction.atomic():
+        requeued_ids = list(
+            abandoned.filter(handed_over_at__isnull=True).values_list("pk", flat=True)
+        )
+        requeued = OutgoingEmail.objects.filter(
+            pk__in=requeued_ids, status=Status.SENDING, handed_over_at__isnull=True
+        ).update(status=Status.QUEUED, next_attempt_at=None, last_error=TAKEN_BACK)
+        unknown = abandoned.filter(handed_over_at__isnull=False).update(
+            status=Status.UNKNOWN, next_attempt_at=None, last_error=NO_ANSWER
+        )
+        # Queued rows long past due: their task died with a worker (or never ran). Not while
+        # due tasks still wait: then the worker is only behind (or down), and a task for the
+        # same rows on every pass would pile up.
+        behind = (
+            DBTaskResult.objects.ready().filter(task_path=send_queued_email.module_path).exists()
+        )
+        orphan_ids = (
+            []
+            if behind
+            else list(
+                OutgoingEmail.objects.filter(status=Status.QUEUED, created_at__lt=stale)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=stale))
+                .exclude(pk__in=requeued_ids)
+                .values_list("pk", flat=True)
+            )
+        )
+        if requeued_ids or orphan_ids:
+            send_queued_email.enqueue([*requeued_ids, *orphan_ids])
+        tasks = close_dead_tasks(now=now)
+    if requeued or unknown or orphan_ids or tasks:
+        logger.warning(
+            "Outbox recovery: %d queued again, %d unknown, %d re-queued, %d dead task(s) closed",
+            requeued,
+            unknown,
+            len(orphan_ids),
+            tasks,
+        )
+    return Recovered(requeued=requeued, unknown=unknown, orphans=len(orphan_ids), tasks=tasks)
+
+
+def close_dead_tasks(*, now: dt.datetime | None = None) -> int:
+    """django-tasks rows RUNNING for longer than OUTBOX_STALE_SECONDS: their worker is gone
+    (a live one would have finished or been interrupted). Marked failed, with their arguments
+    blanked (ours are row ids; anyone else's might be personal). Returns how many."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.OUTBOX_STALE_SECONDS)
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=stale
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        args_kwargs={"args": [], "kwargs": {}},
+        exception_class_path="meetings.outbox.WorkerGone",
+        traceback="",
+    )
+
+
+def resend(row_id: int) -> bool:
+    """Staff's "send again" for a message in "unknown": queued again with its Message-ID (a
+    mail program that has the first copy files the second as the same message). False when
+    the row is not in "unknown" or its address was erased."""
+    with transaction.atomic():
+        queued = (
+            OutgoingEmail.objects.filter(pk=row_id, status=Status.UNKNOWN)
+            .addressed()
+            .update(
+                status=Status.QUEUED, next_attempt_at=None, handed_over_at=None, last_error=RESENT
+            )
+        )
+        if queued:
+            send_queued_email.enqueue([row_id])
+    return bool(queued)

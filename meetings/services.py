@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
@@ -204,9 +204,42 @@ def update_rsvp(
             if rsvp.is_cancelled:
                 raise RsvpError(_("This RSVP was cancelled."), code="rsvp_cancelled")
             check_open(meeting)  # raises, saying why
+        before = {name: getattr(rsvp, name) for name in details}
         _apply_changes(meeting, rsvp, details)
+        if before != details and rsvp.email:
+            # The person hears what changed, and their calendar's event is replaced.
+            _raise_calendar_sequence(rsvp)
+            emails.rsvp_changed(rsvp, before=before)
         _promote(meeting)
     return rsvp
+
+
+# What a change notice reports (and a staff edit in the admin may touch).
+NOTICE_FIELDS = (
+    "party_size",
+    "language",
+    "first_name",
+    "needs_interpretation",
+    "needs_wheelchair_access",
+    "needs_childcare",
+    "note",
+)
+
+
+def tell_rsvp_changed(*, rsvp: Rsvp, before: dict[str, Any]) -> bool:
+    """Staff edited an RSVP's details (the admin form): the person hears what changed, with
+    the updated invitation, as after their own change. `before`: NOTICE_FIELDS as they were.
+    Returns whether a notice was queued (nothing changed, or no email: none)."""
+    with transaction.atomic():
+        rsvp = Rsvp.objects.select_related("meeting__venue").get(pk=rsvp.pk)
+        if rsvp.is_cancelled or not rsvp.email:
+            return False
+        before = {name: before[name] for name in NOTICE_FIELDS}
+        if before == {name: getattr(rsvp, name) for name in NOTICE_FIELDS}:
+            return False
+        _raise_calendar_sequence(rsvp)
+        emails.rsvp_changed(rsvp, before=before)
+    return True
 
 
 def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
@@ -227,14 +260,31 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
                 _("This meeting has already started, so its RSVPs can no longer change."),
                 code="meeting_started",
             )
+        address, was_confirmed = rsvp.email, rsvp.is_confirmed
         # Whoever cancels no longer needs to be reached: their details go at once.
         rsvp.status = Rsvp.Status.CANCELLED
         rsvp.first_name = rsvp.email = rsvp.note = ""
-        rsvp.save(update_fields=["status", "first_name", "email", "note", "updated_at"])
-        # The address goes from the outbox too; nothing more is sent about this RSVP.
+        rsvp.calendar_sequence += 1
+        rsvp.save(
+            update_fields=[
+                "status",
+                "first_name",
+                "email",
+                "note",
+                "calendar_sequence",
+                "updated_at",
+            ]
+        )
+        # The address goes from the outbox too, whatever each message's status: nothing
+        # more is sent about this RSVP but the last message, which removes the event from
+        # their calendar (its address is erased once it is sent).
         OutgoingEmail.objects.filter(rsvp=rsvp).withdraw(
             "The RSVP was cancelled before it was sent."
         )
+        if address:
+            emails.rsvp_cancelled(
+                rsvp, address=address, by_staff=staff, was_confirmed=was_confirmed
+            )
         _promote(meeting)
     return rsvp
 
@@ -463,10 +513,19 @@ def _promote(meeting: Meeting) -> list[Rsvp]:
                 continue  # keeps its place at the front; see the module docstring
             free -= rsvp.party_size
         rsvp.status = Rsvp.Status.CONFIRMED
-        rsvp.save(update_fields=["status", "updated_at"])
         rsvp.meeting = meeting
+        update_fields = ["status", "updated_at"]
+        token = None
+        if rsvp.email:
+            # A new private link for the promotion email, as reminders carry (the first one
+            # cannot be rebuilt): the second link of the RSVP, replacing a reminder's.
+            token = make_token()
+            rsvp.reminder_token_hash = hash_token(token)
+            update_fields.append("reminder_token_hash")
+        rsvp.save(update_fields=update_fields)
+        if token is not None:
+            emails.rsvp_promoted(rsvp, token=token)
         promoted.append(rsvp)
-    emails.rsvp_promoted(promoted)
     return promoted
 
 
@@ -553,6 +612,12 @@ def check_in_at_door(
         return DoorResult(
             rsvp=rsvp, outcome=outcome, repeated=False, over_capacity=over_capacity(meeting)
         )
+
+
+def _raise_calendar_sequence(rsvp: Rsvp) -> None:
+    """The RSVP's event in the person's calendar changes: the next invitation outranks the last."""
+    rsvp.calendar_sequence += 1
+    Rsvp.objects.filter(pk=rsvp.pk).update(calendar_sequence=F("calendar_sequence") + 1)
 
 
 def add_walk_in(

@@ -456,11 +456,17 @@ def rsvp_manage(request, token):
 
 @require_safe
 def rsvp_calendar(request, token):
-    """The meeting's calendar file with the private link in its description, for this party."""
+    """The meeting's calendar file with the private link in its description, for this party.
+
+    Only for a confirmed RSVP: a waitlisted party's calendar never says they are going (their
+    private page says the file comes with the seat), and a cancelled one has no event.
+    """
     rsvp = Rsvp.objects.by_token(token).select_related("meeting__venue", "meeting__series").first()
     if rsvp is None:
         return _rsvp_not_found(request)
-    body = ical.personal_calendar_bytes(rsvp.meeting, private_url=manage_url(token))
+    if not rsvp.is_confirmed:
+        return redirect("meetings:rsvp-manage", token=token)
+    body = ical.personal_calendar_bytes(rsvp, private_url=manage_url(token))
     response = HttpResponse(body, content_type=ICALENDAR_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{rsvp.meeting.slug}.ics"'
     return _private(response)

@@ -4,6 +4,7 @@ Everything that differs between machines comes from the environment (or a `.env`
 manage.py); every variable is listed, with its default, in `.env.example` and the README.
 """
 
+import email.utils
 import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -262,6 +263,12 @@ EMAIL_RETRY_FIRST_SECONDS = 60
 EMAIL_RETRY_MAX_SECONDS = 60 * 60
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Outreach <outreach@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address whose mail is discarded: the ORGANIZER of the calendar invitations residents
+# get and the Reply-To of every message (calendar apps email "Accepted" to the organizer).
+# Gmail compares it with the sender: best the same address as DEFAULT_FROM_EMAIL's.
+EMAIL_NO_REPLY_ADDRESS = env.str(
+    "EMAIL_NO_REPLY_ADDRESS", default=email.utils.parseaddr(DEFAULT_FROM_EMAIL)[1]
+)
 
 # Background tasks (outgoing mail): Django's tasks framework with the database as the queue,
 # so a message is queued in the same transaction as the change it is about.
@@ -277,6 +284,10 @@ WORKER_STOP_SECONDS = env.int("WORKER_STOP_SECONDS", default=8)
 # The outbox worker hands each row to its channel's sender (meetings/outbox.py): a callable
 # taking the row, raising outbox.SendFailed when the message was not handed over.
 OUTBOX_SENDERS = {"email": "meetings.emails.send"}
+# A message in "sending" for longer than this lost its worker (killed, out of memory): the
+# scheduler (`send_reminders`) queues it again if the server never had it, or marks it
+# "unknown" (staff may resend it) if it was handed over. Far above a send's few EMAIL_TIMEOUTs.
+OUTBOX_STALE_SECONDS = env.int("OUTBOX_STALE_SECONDS", default=600)
 
 # Security. Production runs behind HTTPS; a laptop (DEBUG) or a plain-http compose trial does not.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -8,154 +8,615 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='MeetingSeries',
+            name="MeetingSeries",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('title_en', models.CharField(max_length=200, null=True, verbose_name='title')),
-                ('title_es', models.CharField(max_length=200, null=True, verbose_name='title')),
-                ('title_vi', models.CharField(max_length=200, null=True, verbose_name='title')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('description_en', models.TextField(blank=True, null=True, verbose_name='description')),
-                ('description_es', models.TextField(blank=True, null=True, verbose_name='description')),
-                ('description_vi', models.TextField(blank=True, null=True, verbose_name='description')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("title_en", models.CharField(max_length=200, null=True, verbose_name="title")),
+                ("title_es", models.CharField(max_length=200, null=True, verbose_name="title")),
+                ("title_vi", models.CharField(max_length=200, null=True, verbose_name="title")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "description_en",
+                    models.TextField(blank=True, null=True, verbose_name="description"),
+                ),
+                (
+                    "description_es",
+                    models.TextField(blank=True, null=True, verbose_name="description"),
+                ),
+                (
+                    "description_vi",
+                    models.TextField(blank=True, null=True, verbose_name="description"),
+                ),
             ],
             options={
-                'verbose_name': 'meeting series',
-                'verbose_name_plural': 'meeting series',
-                'ordering': ['title'],
+                "verbose_name": "meeting series",
+                "verbose_name_plural": "meeting series",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Venue',
+            name="Venue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('name_en', models.CharField(max_length=200, null=True, verbose_name='name')),
-                ('name_es', models.CharField(max_length=200, null=True, verbose_name='name')),
-                ('name_vi', models.CharField(max_length=200, null=True, verbose_name='name')),
-                ('slug', models.SlugField(help_text="The venue's address on the site.", max_length=100, unique=True, verbose_name='slug')),
-                ('street_address', models.CharField(blank=True, max_length=200, verbose_name='street address')),
-                ('city', models.CharField(default='Dallas', max_length=100, verbose_name='city')),
-                ('state', models.CharField(default='TX', max_length=50, verbose_name='state')),
-                ('postal_code', models.CharField(blank=True, max_length=20, verbose_name='postal code')),
-                ('area', models.CharField(blank=True, help_text='The neighborhood residents know it by, e.g. Oak Cliff.', max_length=100, verbose_name='area of the city')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='latitude')),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='longitude')),
-                ('time_zone', models.CharField(default=meetings.models.default_time_zone, help_text='Meeting times at this venue are shown in this time zone.', max_length=64, validators=[meetings.models.validate_time_zone], verbose_name='time zone')),
-                ('accessibility_notes', models.TextField(blank=True, help_text='Step-free entrance, elevator, accessible restrooms, hearing loop…', verbose_name='accessibility notes')),
-                ('accessibility_notes_en', models.TextField(blank=True, help_text='Step-free entrance, elevator, accessible restrooms, hearing loop…', null=True, verbose_name='accessibility notes')),
-                ('accessibility_notes_es', models.TextField(blank=True, help_text='Step-free entrance, elevator, accessible restrooms, hearing loop…', null=True, verbose_name='accessibility notes')),
-                ('accessibility_notes_vi', models.TextField(blank=True, help_text='Step-free entrance, elevator, accessible restrooms, hearing loop…', null=True, verbose_name='accessibility notes')),
-                ('directions_notes', models.TextField(blank=True, help_text='Which door to use, where to park, nearest bus or train stop.', verbose_name='directions and parking')),
-                ('directions_notes_en', models.TextField(blank=True, help_text='Which door to use, where to park, nearest bus or train stop.', null=True, verbose_name='directions and parking')),
-                ('directions_notes_es', models.TextField(blank=True, help_text='Which door to use, where to park, nearest bus or train stop.', null=True, verbose_name='directions and parking')),
-                ('directions_notes_vi', models.TextField(blank=True, help_text='Which door to use, where to park, nearest bus or train stop.', null=True, verbose_name='directions and parking')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("name_en", models.CharField(max_length=200, null=True, verbose_name="name")),
+                ("name_es", models.CharField(max_length=200, null=True, verbose_name="name")),
+                ("name_vi", models.CharField(max_length=200, null=True, verbose_name="name")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="The venue's address on the site.",
+                        max_length=100,
+                        unique=True,
+                        verbose_name="slug",
+                    ),
+                ),
+                (
+                    "street_address",
+                    models.CharField(blank=True, max_length=200, verbose_name="street address"),
+                ),
+                ("city", models.CharField(default="Dallas", max_length=100, verbose_name="city")),
+                ("state", models.CharField(default="TX", max_length=50, verbose_name="state")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=20, verbose_name="postal code"),
+                ),
+                (
+                    "area",
+                    models.CharField(
+                        blank=True,
+                        help_text="The neighborhood residents know it by, e.g. Oak Cliff.",
+                        max_length=100,
+                        verbose_name="area of the city",
+                    ),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        verbose_name="latitude",
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        verbose_name="longitude",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default=meetings.models.default_time_zone,
+                        help_text="Meeting times at this venue are shown in this time zone.",
+                        max_length=64,
+                        validators=[meetings.models.validate_time_zone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                (
+                    "accessibility_notes",
+                    models.TextField(
+                        blank=True,
+                        help_text="Step-free entrance, elevator, accessible restrooms, hearing loop…",
+                        verbose_name="accessibility notes",
+                    ),
+                ),
+                (
+                    "accessibility_notes_en",
+                    models.TextField(
+                        blank=True,
+                        help_text="Step-free entrance, elevator, accessible restrooms, hearing loop…",
+                        null=True,
+                        verbose_name="accessibility notes",
+                    ),
+                ),
+                (
+                    "accessibility_notes_es",
+                    models.TextField(
+                        blank=True,
+                        help_text="Step-free entrance, elevator, accessible restrooms, hearing loop…",
+                        null=True,
+                        verbose_name="accessibility notes",
+                    ),
+                ),
+                (
+                    "accessibility_notes_vi",
+                    models.TextField(
+                        blank=True,
+                        help_text="Step-free entrance, elevator, accessible restrooms, hearing loop…",
+                        null=True,
+                        verbose_name="accessibility notes",
+                    ),
+                ),
+                (
+                    "directions_notes",
+                    models.TextField(
+                        blank=True,
+                        help_text="Which door to use, where to park, nearest bus or train stop.",
+                        verbose_name="directions and parking",
+                    ),
+                ),
+                (
+                    "directions_notes_en",
+                    models.TextField(
+                        blank=True,
+                        help_text="Which door to use, where to park, nearest bus or train stop.",
+                        null=True,
+                        verbose_name="directions and parking",
+                    ),
+                ),
+                (
+                    "directions_notes_es",
+                    models.TextField(
+                        blank=True,
+                        help_text="Which door to use, where to park, nearest bus or train stop.",
+                        null=True,
+                        verbose_name="directions and parking",
+                    ),
+                ),
+                (
+                    "directions_notes_vi",
+                    models.TextField(
+                        blank=True,
+                        help_text="Which door to use, where to park, nearest bus or train stop.",
+                        null=True,
+                        verbose_name="directions and parking",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'venue',
-                'verbose_name_plural': 'venues',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('latitude__isnull', True), models.Q(('latitude__gte', -90), ('latitude__lte', 90)), _connector='OR'), name='venue_latitude_in_range'), models.CheckConstraint(condition=models.Q(('longitude__isnull', True), models.Q(('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='venue_longitude_in_range')],
+                "verbose_name": "venue",
+                "verbose_name_plural": "venues",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("latitude__isnull", True),
+                            models.Q(("latitude__gte", -90), ("latitude__lte", 90)),
+                            _connector="OR",
+                        ),
+                        name="venue_latitude_in_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("longitude__isnull", True),
+                            models.Q(("longitude__gte", -180), ("longitude__lte", 180)),
+                            _connector="OR",
+                        ),
+                        name="venue_longitude_in_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('title_en', models.CharField(max_length=200, null=True, verbose_name='title')),
-                ('title_es', models.CharField(max_length=200, null=True, verbose_name='title')),
-                ('title_vi', models.CharField(max_length=200, null=True, verbose_name='title')),
-                ('slug', models.SlugField(help_text="The meeting's address on the site; keep it once published.", max_length=100, unique=True, verbose_name='slug')),
-                ('summary', models.CharField(blank=True, help_text='One or two sentences for listings.', max_length=300, verbose_name='summary')),
-                ('summary_en', models.CharField(blank=True, help_text='One or two sentences for listings.', max_length=300, null=True, verbose_name='summary')),
-                ('summary_es', models.CharField(blank=True, help_text='One or two sentences for listings.', max_length=300, null=True, verbose_name='summary')),
-                ('summary_vi', models.CharField(blank=True, help_text='One or two sentences for listings.', max_length=300, null=True, verbose_name='summary')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('description_en', models.TextField(blank=True, null=True, verbose_name='description')),
-                ('description_es', models.TextField(blank=True, null=True, verbose_name='description')),
-                ('description_vi', models.TextField(blank=True, null=True, verbose_name='description')),
-                ('starts_at', models.DateTimeField(verbose_name='starts at')),
-                ('ends_at', models.DateTimeField(verbose_name='ends at')),
-                ('language', models.CharField(choices=meetings.models.language_choices, default='en', help_text='The language the meeting is held in.', max_length=10, verbose_name='held in')),
-                ('interpretation_languages', models.JSONField(blank=True, default=list, help_text='Languages an interpreter will be present for.', verbose_name='interpretation into')),
-                ('host', models.CharField(blank=True, help_text='For example: Interim Chief of Police.', max_length=200, verbose_name='host')),
-                ('host_en', models.CharField(blank=True, help_text='For example: Interim Chief of Police.', max_length=200, null=True, verbose_name='host')),
-                ('host_es', models.CharField(blank=True, help_text='For example: Interim Chief of Police.', max_length=200, null=True, verbose_name='host')),
-                ('host_vi', models.CharField(blank=True, help_text='For example: Interim Chief of Police.', max_length=200, null=True, verbose_name='host')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('cancelled', 'Cancelled')], default='draft', max_length=20, verbose_name='status')),
-                ('cancellation_note', models.TextField(blank=True, help_text='Shown when the meeting is cancelled: why, and where to go instead.', verbose_name='cancellation note')),
-                ('cancellation_note_en', models.TextField(blank=True, help_text='Shown when the meeting is cancelled: why, and where to go instead.', null=True, verbose_name='cancellation note')),
-                ('cancellation_note_es', models.TextField(blank=True, help_text='Shown when the meeting is cancelled: why, and where to go instead.', null=True, verbose_name='cancellation note')),
-                ('cancellation_note_vi', models.TextField(blank=True, help_text='Shown when the meeting is cancelled: why, and where to go instead.', null=True, verbose_name='cancellation note')),
-                ('capacity', models.PositiveIntegerField(blank=True, help_text='Seats available for RSVPs. Leave empty for no limit.', null=True, verbose_name='capacity')),
-                ('rsvp_enabled', models.BooleanField(default=True, help_text='Untick for drop-in meetings.', verbose_name='takes RSVPs')),
-                ('rsvp_closes_at', models.DateTimeField(blank=True, help_text='Leave empty to take RSVPs until the meeting starts.', null=True, verbose_name='RSVPs close at')),
-                ('sequence', models.PositiveIntegerField(default=0, editable=False, help_text='Raised on every change calendar apps must pick up.', verbose_name='calendar revision')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='first published at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('series', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='meetings', to='meetings.meetingseries', verbose_name='series')),
-                ('venue', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='meetings', to='meetings.venue', verbose_name='venue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("title_en", models.CharField(max_length=200, null=True, verbose_name="title")),
+                ("title_es", models.CharField(max_length=200, null=True, verbose_name="title")),
+                ("title_vi", models.CharField(max_length=200, null=True, verbose_name="title")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="The meeting's address on the site; keep it once published.",
+                        max_length=100,
+                        unique=True,
+                        verbose_name="slug",
+                    ),
+                ),
+                (
+                    "summary",
+                    models.CharField(
+                        blank=True,
+                        help_text="One or two sentences for listings.",
+                        max_length=300,
+                        verbose_name="summary",
+                    ),
+                ),
+                (
+                    "summary_en",
+                    models.CharField(
+                        blank=True,
+                        help_text="One or two sentences for listings.",
+                        max_length=300,
+                        null=True,
+                        verbose_name="summary",
+                    ),
+                ),
+                (
+                    "summary_es",
+                    models.CharField(
+                        blank=True,
+                        help_text="One or two sentences for listings.",
+                        max_length=300,
+                        null=True,
+                        verbose_name="summary",
+                    ),
+                ),
+                (
+                    "summary_vi",
+                    models.CharField(
+                        blank=True,
+                        help_text="One or two sentences for listings.",
+                        max_length=300,
+                        null=True,
+                        verbose_name="summary",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "description_en",
+                    models.TextField(blank=True, null=True, verbose_name="description"),
+                ),
+                (
+                    "description_es",
+                    models.TextField(blank=True, null=True, verbose_name="description"),
+                ),
+                (
+                    "description_vi",
+                    models.TextField(blank=True, null=True, verbose_name="description"),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="starts at")),
+                ("ends_at", models.DateTimeField(verbose_name="ends at")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=meetings.models.language_choices,
+                        default="en",
+                        help_text="The language the meeting is held in.",
+                        max_length=10,
+                        verbose_name="held in",
+                    ),
+                ),
+                (
+                    "interpretation_languages",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Languages an interpreter will be present for.",
+                        verbose_name="interpretation into",
+                    ),
+                ),
+                (
+                    "host",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: Interim Chief of Police.",
+                        max_length=200,
+                        verbose_name="host",
+                    ),
+                ),
+                (
+                    "host_en",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: Interim Chief of Police.",
+                        max_length=200,
+                        null=True,
+                        verbose_name="host",
+                    ),
+                ),
+                (
+                    "host_es",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: Interim Chief of Police.",
+                        max_length=200,
+                        null=True,
+                        verbose_name="host",
+                    ),
+                ),
+                (
+                    "host_vi",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: Interim Chief of Police.",
+                        max_length=200,
+                        null=True,
+                        verbose_name="host",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "cancellation_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="Shown when the meeting is cancelled: why, and where to go instead.",
+                        verbose_name="cancellation note",
+                    ),
+                ),
+                (
+                    "cancellation_note_en",
+                    models.TextField(
+                        blank=True,
+                        help_text="Shown when the meeting is cancelled: why, and where to go instead.",
+                        null=True,
+                        verbose_name="cancellation note",
+                    ),
+                ),
+                (
+                    "cancellation_note_es",
+                    models.TextField(
+                        blank=True,
+                        help_text="Shown when the meeting is cancelled: why, and where to go instead.",
+                        null=True,
+                        verbose_name="cancellation note",
+                    ),
+                ),
+                (
+                    "cancellation_note_vi",
+                    models.TextField(
+                        blank=True,
+                        help_text="Shown when the meeting is cancelled: why, and where to go instead.",
+                        null=True,
+                        verbose_name="cancellation note",
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Seats available for RSVPs. Leave empty for no limit.",
+                        null=True,
+                        verbose_name="capacity",
+                    ),
+                ),
+                (
+                    "rsvp_enabled",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Untick for drop-in meetings.",
+                        verbose_name="takes RSVPs",
+                    ),
+                ),
+                (
+                    "rsvp_closes_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Leave empty to take RSVPs until the meeting starts.",
+                        null=True,
+                        verbose_name="RSVPs close at",
+                    ),
+                ),
+                (
+                    "sequence",
+                    models.PositiveIntegerField(
+                        default=0,
+                        editable=False,
+                        help_text="Raised on every change calendar apps must pick up.",
+                        verbose_name="calendar revision",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first published at"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "series",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="meetings",
+                        to="meetings.meetingseries",
+                        verbose_name="series",
+                    ),
+                ),
+                (
+                    "venue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="meetings",
+                        to="meetings.venue",
+                        verbose_name="venue",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting',
-                'verbose_name_plural': 'meetings',
-                'ordering': ['starts_at', 'pk'],
+                "verbose_name": "meeting",
+                "verbose_name_plural": "meetings",
+                "ordering": ["starts_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Rsvp',
+            name="Rsvp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('party_size', models.PositiveSmallIntegerField(default=1, help_text='How many people are coming, including children.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='party size')),
-                ('first_name', models.CharField(blank=True, max_length=100, verbose_name='first name or nickname')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('language', models.CharField(choices=meetings.models.language_choices, default='en', max_length=10, verbose_name='preferred language')),
-                ('needs_interpretation', models.CharField(blank=True, choices=meetings.models.language_choices, max_length=10, verbose_name='needs interpretation into')),
-                ('needs_wheelchair_access', models.BooleanField(default=False, verbose_name='needs wheelchair access')),
-                ('needs_childcare', models.BooleanField(default=False, verbose_name='needs childcare')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('status', models.CharField(choices=[('confirmed', 'Confirmed'), ('waitlisted', 'Waitlisted'), ('cancelled', 'Cancelled')], default='confirmed', max_length=20, verbose_name='status')),
-                ('token_hash', models.CharField(editable=False, help_text="SHA-256 of the private manage link's token; the token itself is never stored.", max_length=64, unique=True, verbose_name='manage token hash')),
-                ('checked_in_at', models.DateTimeField(blank=True, null=True, verbose_name='checked in at')),
-                ('personal_data_erased_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='personal data erased at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rsvps', to='meetings.meeting', verbose_name='meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "party_size",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="How many people are coming, including children.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="party size",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="first name or nickname"
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=meetings.models.language_choices,
+                        default="en",
+                        max_length=10,
+                        verbose_name="preferred language",
+                    ),
+                ),
+                (
+                    "needs_interpretation",
+                    models.CharField(
+                        blank=True,
+                        choices=meetings.models.language_choices,
+                        max_length=10,
+                        verbose_name="needs interpretation into",
+                    ),
+                ),
+                (
+                    "needs_wheelchair_access",
+                    models.BooleanField(default=False, verbose_name="needs wheelchair access"),
+                ),
+                (
+                    "needs_childcare",
+                    models.BooleanField(default=False, verbose_name="needs childcare"),
+                ),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed"),
+                            ("waitlisted", "Waitlisted"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="confirmed",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "token_hash",
+                    models.CharField(
+                        editable=False,
+                        help_text="SHA-256 of the private manage link's token; the token itself is never stored.",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="manage token hash",
+                    ),
+                ),
+                (
+                    "checked_in_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="checked in at"),
+                ),
+                (
+                    "personal_data_erased_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        verbose_name="personal data erased at",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rsvps",
+                        to="meetings.meeting",
+                        verbose_name="meeting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'RSVP',
-                'verbose_name_plural': 'RSVPs',
-                'ordering': ['created_at', 'pk'],
-                'indexes': [models.Index(fields=['meeting', 'status', 'created_at'], name='rsvp_meeting_status_created')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('party_size__gte', 1), ('party_size__lte', 10)), name='rsvp_party_size_in_range'), models.UniqueConstraint(models.F('meeting'), django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='rsvp_one_per_email_per_meeting')],
+                "verbose_name": "RSVP",
+                "verbose_name_plural": "RSVPs",
+                "ordering": ["created_at", "pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["meeting", "status", "created_at"],
+                        name="rsvp_meeting_status_created",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("party_size__gte", 1), ("party_size__lte", 10)),
+                        name="rsvp_party_size_in_range",
+                    ),
+                    models.UniqueConstraint(
+                        models.F("meeting"),
+                        django.db.models.functions.text.Lower("email"),
+                        condition=models.Q(("email", ""), _negated=True),
+                        name="rsvp_one_per_email_per_meeting",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='meeting',
-            index=models.Index(fields=['status', 'starts_at'], name='meeting_status_starts'),
+            model_name="meeting",
+            index=models.Index(fields=["status", "starts_at"], name="meeting_status_starts"),
         ),
         migrations.AddIndex(
-            model_name='meeting',
-            index=models.Index(fields=['status', 'ends_at'], name='meeting_status_ends'),
+            model_name="meeting",
+            index=models.Index(fields=["status", "ends_at"], name="meeting_status_ends"),
         ),
         migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='meeting_ends_after_start'),
+            model_name="meeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="meeting_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__isnull', True), ('capacity__gt', 0), _connector='OR'), name='meeting_capacity_positive'),
+            model_name="meeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("capacity__isnull", True), ("capacity__gt", 0), _connector="OR"
+                ),
+                name="meeting_capacity_positive",
+            ),
         ),
     ]

@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0001_initial'),
+        ("meetings", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rsvp',
-            name='submission_key',
-            field=models.UUIDField(blank=True, editable=False, help_text='The one-time key of the form that made or last changed this RSVP, so a form sent twice (a double click) changes nothing the second time.', null=True, unique=True, verbose_name='form submission key'),
+            model_name="rsvp",
+            name="submission_key",
+            field=models.UUIDField(
+                blank=True,
+                editable=False,
+                help_text="The one-time key of the form that made or last changed this RSVP, so a form sent twice (a double click) changes nothing the second time.",
+                null=True,
+                unique=True,
+                verbose_name="form submission key",
+            ),
         ),
     ]

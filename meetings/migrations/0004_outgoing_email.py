@@ -6,38 +6,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0003_outreach_fold'),
+        ("meetings", "0003_outreach_fold"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutgoingEmail',
+            name="OutgoingEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('rsvp_confirmation', 'RSVP confirmation'), ('rsvp_promoted', 'Seat from the waitlist'), ('meeting_changed', 'Meeting changed')], max_length=30, verbose_name='kind')),
-                ('language', models.CharField(choices=meetings.models.language_choices, max_length=10, verbose_name='language')),
-                ('recipient', models.EmailField(blank=True, max_length=254, verbose_name='recipient')),
-                ('subject', models.TextField(blank=True, verbose_name='subject')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('html', models.TextField(blank=True, verbose_name='HTML')),
-                ('calendar', models.TextField(blank=True, verbose_name='calendar attachment')),
-                ('context', models.JSONField(blank=True, default=dict, help_text='What the message says beyond the RSVP and its meeting (e.g. which changes), for messages written when sent.', verbose_name='context')),
-                ('message_id', models.CharField(help_text='The same on every try, so a mail program can tell a repeat.', max_length=255, unique=True, verbose_name='Message-ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt at')),
-                ('last_error', models.CharField(blank=True, help_text='What the mail server or the network said, never an address.', max_length=200, verbose_name='last error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='queued at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('rsvp', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='emails', to='meetings.rsvp', verbose_name='RSVP')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("rsvp_confirmation", "RSVP confirmation"),
+                            ("rsvp_promoted", "Seat from the waitlist"),
+                            ("meeting_changed", "Meeting changed"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=meetings.models.language_choices,
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.EmailField(blank=True, max_length=254, verbose_name="recipient"),
+                ),
+                ("subject", models.TextField(blank=True, verbose_name="subject")),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                ("html", models.TextField(blank=True, verbose_name="HTML")),
+                ("calendar", models.TextField(blank=True, verbose_name="calendar attachment")),
+                (
+                    "context",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="What the message says beyond the RSVP and its meeting (e.g. which changes), for messages written when sent.",
+                        verbose_name="context",
+                    ),
+                ),
+                (
+                    "message_id",
+                    models.CharField(
+                        help_text="The same on every try, so a mail program can tell a repeat.",
+                        max_length=255,
+                        unique=True,
+                        verbose_name="Message-ID",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next attempt at"),
+                ),
+                (
+                    "last_error",
+                    models.CharField(
+                        blank=True,
+                        help_text="What the mail server or the network said, never an address.",
+                        max_length=200,
+                        verbose_name="last error",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="queued at"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                (
+                    "rsvp",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="emails",
+                        to="meetings.rsvp",
+                        verbose_name="RSVP",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'outgoing email',
-                'verbose_name_plural': 'outgoing emails',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('view_outgoingemail_recipient', 'Can see to whom an outgoing email is addressed')],
+                "verbose_name": "outgoing email",
+                "verbose_name_plural": "outgoing emails",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    (
+                        "view_outgoingemail_recipient",
+                        "Can see to whom an outgoing email is addressed",
+                    )
+                ],
             },
         ),
     ]

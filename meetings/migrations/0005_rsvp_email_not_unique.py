@@ -5,18 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0004_outgoing_email'),
+        ("meetings", "0004_outgoing_email"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='rsvp',
-            name='rsvp_one_per_email_per_meeting',
+            model_name="rsvp",
+            name="rsvp_one_per_email_per_meeting",
         ),
         migrations.AddIndex(
-            model_name='rsvp',
-            index=models.Index(models.F('meeting'), django.db.models.functions.text.Lower('email'), name='rsvp_meeting_email'),
+            model_name="rsvp",
+            index=models.Index(
+                models.F("meeting"),
+                django.db.models.functions.text.Lower("email"),
+                name="rsvp_meeting_email",
+            ),
         ),
     ]

@@ -4,19 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0006_rsvp_submission_key_hash'),
+        ("meetings", "0006_rsvp_submission_key_hash"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='rsvp',
-            options={'ordering': ['created_at', 'pk'], 'permissions': [('check_in_rsvp', 'Can check parties in at the door and add walk-ins'), ('view_rsvp_contact', 'Can see the email addresses and notes of RSVPs'), ('export_rsvp', 'Can export RSVPs and counts as CSV')], 'verbose_name': 'RSVP', 'verbose_name_plural': 'RSVPs'},
+            name="rsvp",
+            options={
+                "ordering": ["created_at", "pk"],
+                "permissions": [
+                    ("check_in_rsvp", "Can check parties in at the door and add walk-ins"),
+                    ("view_rsvp_contact", "Can see the email addresses and notes of RSVPs"),
+                    ("export_rsvp", "Can export RSVPs and counts as CSV"),
+                ],
+                "verbose_name": "RSVP",
+                "verbose_name_plural": "RSVPs",
+            },
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='is_walk_in',
-            field=models.BooleanField(default=False, help_text='Came to the door without an RSVP; added at check-in.', verbose_name='walk-in'),
+            model_name="rsvp",
+            name="is_walk_in",
+            field=models.BooleanField(
+                default=False,
+                help_text="Came to the door without an RSVP; added at check-in.",
+                verbose_name="walk-in",
+            ),
         ),
     ]

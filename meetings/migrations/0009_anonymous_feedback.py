@@ -6,31 +6,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0008_staff_roles'),
+        ("meetings", "0008_staff_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rsvp',
-            name='feedback_given',
-            field=models.BooleanField(default=False, editable=False, help_text='Its private link was used to answer the feedback questions (never which answer).', verbose_name='feedback given'),
+            model_name="rsvp",
+            name="feedback_given",
+            field=models.BooleanField(
+                default=False,
+                editable=False,
+                help_text="Its private link was used to answer the feedback questions (never which answer).",
+                verbose_name="feedback given",
+            ),
         ),
         migrations.CreateModel(
-            name='FeedbackAnswer',
+            name="FeedbackAnswer",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('felt_welcome', models.PositiveSmallIntegerField(blank=True, choices=[(1, '1'), (2, '2'), (3, '3'), (4, '4'), (5, '5')], null=True, verbose_name='felt welcome')),
-                ('questions_answered', models.PositiveSmallIntegerField(blank=True, choices=[(1, '1'), (2, '2'), (3, '3'), (4, '4'), (5, '5')], null=True, verbose_name='got questions answered')),
-                ('would_call_police', models.PositiveSmallIntegerField(blank=True, choices=[(1, '1'), (2, '2'), (3, '3'), (4, '4'), (5, '5')], null=True, verbose_name='would call the police if needed')),
-                ('comment', models.TextField(blank=True, max_length=1000, verbose_name='comment')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='meetings.meeting', verbose_name='meeting')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "felt_welcome",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")],
+                        null=True,
+                        verbose_name="felt welcome",
+                    ),
+                ),
+                (
+                    "questions_answered",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")],
+                        null=True,
+                        verbose_name="got questions answered",
+                    ),
+                ),
+                (
+                    "would_call_police",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")],
+                        null=True,
+                        verbose_name="would call the police if needed",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, max_length=1000, verbose_name="comment")),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="meetings.meeting",
+                        verbose_name="meeting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'feedback answer',
-                'verbose_name_plural': 'feedback answers',
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('felt_welcome__isnull', True), models.Q(('felt_welcome__gte', 1), ('felt_welcome__lte', 5)), _connector='OR'), models.Q(('questions_answered__isnull', True), models.Q(('questions_answered__gte', 1), ('questions_answered__lte', 5)), _connector='OR'), models.Q(('would_call_police__isnull', True), models.Q(('would_call_police__gte', 1), ('would_call_police__lte', 5)), _connector='OR')), name='feedback_answers_on_the_scale')],
+                "verbose_name": "feedback answer",
+                "verbose_name_plural": "feedback answers",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("felt_welcome__isnull", True),
+                                models.Q(("felt_welcome__gte", 1), ("felt_welcome__lte", 5)),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("questions_answered__isnull", True),
+                                models.Q(
+                                    ("questions_answered__gte", 1), ("questions_answered__lte", 5)
+                                ),
+                                _connector="OR",
+                            ),
+                            models.Q(
+                                ("would_call_police__isnull", True),
+                                models.Q(
+                                    ("would_call_police__gte", 1), ("would_call_police__lte", 5)
+                                ),
+                                _connector="OR",
+                            ),
+                        ),
+                        name="feedback_answers_on_the_scale",
+                    )
+                ],
             },
         ),
     ]

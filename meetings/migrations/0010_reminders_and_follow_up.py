@@ -4,35 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0009_anonymous_feedback'),
+        ("meetings", "0009_anonymous_feedback"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='meeting',
-            name='send_reminder',
-            field=models.BooleanField(default=True, help_text='Email everyone with an RSVP and an email a reminder before the meeting (REMINDER_HOURS_BEFORE, 24 hours by default), with a link to cancel.', verbose_name='send a reminder'),
+            model_name="meeting",
+            name="send_reminder",
+            field=models.BooleanField(
+                default=True,
+                help_text="Email everyone with an RSVP and an email a reminder before the meeting (REMINDER_HOURS_BEFORE, 24 hours by default), with a link to cancel.",
+                verbose_name="send a reminder",
+            ),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='feedback_asked_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='feedback questions sent at'),
+            model_name="rsvp",
+            name="feedback_asked_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="feedback questions sent at"
+            ),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='reminded_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='reminder queued at'),
+            model_name="rsvp",
+            name="reminded_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="reminder queued at"
+            ),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='reminder_token_hash',
-            field=models.CharField(blank=True, editable=False, help_text='SHA-256 of the private link in the latest reminder or follow-up email: a second link to the same RSVP, made for that email (the first one cannot be rebuilt).', max_length=64, null=True, unique=True, verbose_name='reminder link hash'),
+            model_name="rsvp",
+            name="reminder_token_hash",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="SHA-256 of the private link in the latest reminder or follow-up email: a second link to the same RSVP, made for that email (the first one cannot be rebuilt).",
+                max_length=64,
+                null=True,
+                unique=True,
+                verbose_name="reminder link hash",
+            ),
         ),
         migrations.AlterField(
-            model_name='outgoingemail',
-            name='kind',
-            field=models.CharField(choices=[('rsvp_confirmation', 'RSVP confirmation'), ('rsvp_promoted', 'Seat from the waitlist'), ('meeting_changed', 'Meeting changed'), ('rsvp_reminder', 'Reminder before the meeting'), ('feedback_request', 'Questions after the meeting')], max_length=30, verbose_name='kind'),
+            model_name="outgoingemail",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("rsvp_confirmation", "RSVP confirmation"),
+                    ("rsvp_promoted", "Seat from the waitlist"),
+                    ("meeting_changed", "Meeting changed"),
+                    ("rsvp_reminder", "Reminder before the meeting"),
+                    ("feedback_request", "Questions after the meeting"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
     ]

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0010_reminders_and_follow_up'),
+        ("meetings", "0010_reminders_and_follow_up"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outgoingemail',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('withdrawn', 'Withdrawn (no longer needed)')], default='queued', max_length=10, verbose_name='status'),
+            model_name="outgoingemail",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("sending", "Sending"),
+                    ("sent", "Sent"),
+                    ("failed", "Failed"),
+                    ("withdrawn", "Withdrawn (no longer needed)"),
+                ],
+                default="queued",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
     ]

@@ -5,27 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0011_outgoing_email_withdrawn'),
+        ("meetings", "0011_outgoing_email_withdrawn"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DoorAction',
+            name="DoorAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.UUIDField(editable=False, unique=True, verbose_name='one-time key')),
-                ('kind', models.CharField(choices=[('check_in', 'check-in'), ('undo', 'undo of a check-in'), ('walk_in', 'walk-in')], max_length=20, verbose_name='kind')),
-                ('outcome', models.CharField(max_length=20, verbose_name='outcome')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='door_actions', to='meetings.meeting', verbose_name='meeting')),
-                ('rsvp', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='door_actions', to='meetings.rsvp', verbose_name='RSVP')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.UUIDField(editable=False, unique=True, verbose_name="one-time key")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("check_in", "check-in"),
+                            ("undo", "undo of a check-in"),
+                            ("walk_in", "walk-in"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("outcome", models.CharField(max_length=20, verbose_name="outcome")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="door_actions",
+                        to="meetings.meeting",
+                        verbose_name="meeting",
+                    ),
+                ),
+                (
+                    "rsvp",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="door_actions",
+                        to="meetings.rsvp",
+                        verbose_name="RSVP",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'door action',
-                'verbose_name_plural': 'door actions',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "door action",
+                "verbose_name_plural": "door actions",
+                "ordering": ["created_at", "pk"],
             },
         ),
     ]

@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0011_outgoing_email_withdrawn'),
+        ("meetings", "0011_outgoing_email_withdrawn"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='meeting',
-            name='previous_starts_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='Set when a published meeting is moved to another time: the start it had before, which search engines and the public API show beside the new one.', null=True, verbose_name='previously started at'),
+            model_name="meeting",
+            name="previous_starts_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="Set when a published meeting is moved to another time: the start it had before, which search engines and the public API show beside the new one.",
+                null=True,
+                verbose_name="previously started at",
+            ),
         ),
     ]

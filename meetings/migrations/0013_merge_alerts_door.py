@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0012_alerts_subscriptions'),
-        ('meetings', '0012_door_actions'),
+        ("meetings", "0012_alerts_subscriptions"),
+        ("meetings", "0012_door_actions"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0012_partners_previous_start'),
-        ('meetings', '0013_merge_alerts_door'),
+        ("meetings", "0012_partners_previous_start"),
+        ("meetings", "0013_merge_alerts_door"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -118,7 +118,9 @@ def test_staff_publish_take_a_call_check_in_move_and_cancel(web, app, mailbox, p
     # The caller's private link, shown this once, to read out or print.
     expect(page.locator(".private-link")).to_contain_text("/rsvp/")
     staff.check("admin: phone-in RSVP taken")
-    assert mailbox.wait_for(caller).subject.startswith(t("You are confirmed"))
+    confirmation = mailbox.wait_for(caller)
+    assert confirmation.subject.startswith(t("You are confirmed"))
+    added = confirmation.invitation("REQUEST")
 
     # Check-in at the door, on the check-in page.
     page.get_by_role("link", name=t("Back to the meeting")).click()
@@ -156,11 +158,20 @@ def test_staff_publish_take_a_call_check_in_move_and_cancel(web, app, mailbox, p
     ).to_be_visible()
     changed = mailbox.wait_for(caller, count=2)
     assert changed.subject.startswith(t("Changed")), changed.subject
+    # The event in the caller's calendar moves: same UID, higher SEQUENCE, the new day.
+    moved = changed.invitation("REQUEST")
+    assert moved["UID"] == added["UID"]
+    assert int(moved["SEQUENCE"]) > int(added["SEQUENCE"])
+    assert moved["DTSTART"].dt.date() == later
 
     # Cancelled: the caller is told.
     run_action(staff, title[staff.language], t("Cancel selected meetings"))
     cancelled = mailbox.wait_for(caller, count=3)
     assert cancelled.subject.startswith(t("Cancelled")), cancelled.subject
+    # ... and then disappears.
+    removed = cancelled.invitation("CANCEL")
+    assert removed["UID"] == added["UID"]
+    assert int(removed["SEQUENCE"]) > int(moved["SEQUENCE"])
     resident.goto(f"/meetings/staff-meeting-{tag}/")
     expect(resident.page.get_by_text(t("This meeting is cancelled.")).first).to_be_visible()
     resident.check("cancelled meeting page")

@@ -119,6 +119,14 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     expect(needs.filter(has_text=t("Wheelchair or step-free access"))).to_have_count(0)
     visitor.check("private page after a change")
 
+    # The change is confirmed by email, and the event in the calendar follows it.
+    changed = mailbox.wait_for(email, count=2)
+    assert changed.subject.startswith(t("Your RSVP is changed"))
+    assert changed.parsed["Content-Language"] == visitor.language
+    first_event, changed_event = message.invitation("REQUEST"), changed.invitation("REQUEST")
+    assert changed_event["UID"] == first_event["UID"]
+    assert int(changed_event["SEQUENCE"]) > int(first_event["SEQUENCE"])
+
     visitor.goto(f"/meetings/{slug}/")
     visitor.eventually_shows(seats_left(visitor, 8))
 
@@ -129,6 +137,14 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     ).to_be_visible()
     expect(page.get_by_text(t("You cancelled this RSVP."))).to_be_visible()
     visitor.check("private page after a cancel")
+
+    # A last email takes the event out of the calendar.
+    cancelled = mailbox.wait_for(email, count=3)
+    assert cancelled.subject.startswith(t("Your RSVP is cancelled"))
+    removed = cancelled.invitation("CANCEL")
+    assert removed["UID"] == first_event["UID"]
+    assert int(removed["SEQUENCE"]) > int(changed_event["SEQUENCE"])
+    assert str(removed["STATUS"]) == "CANCELLED"
 
     visitor.goto(f"/meetings/{slug}/")
     visitor.eventually_shows(seats_left(visitor, 10))
@@ -165,7 +181,10 @@ def test_waitlist_moves_up_when_a_party_cancels(web, app, mailbox, profile):
     waiting = t("The meeting is full. You are on the waitlist, number %(place)s in line.", place=1)
     expect(second.page.get_by_text(waiting)).to_be_visible()
     second.check("private page, waitlisted")
-    assert mailbox.wait_for(second_email).subject.startswith(t("You are on the waitlist"))
+    waitlisted = mailbox.wait_for(second_email)
+    assert waitlisted.subject.startswith(t("You are on the waitlist"))
+    # Nothing in the calendar says they are going.
+    assert waitlisted.calendar_parts() == []
 
     # The first party cancels: its seats go to the waitlist.
     first.page.goto(first_link)
@@ -176,7 +195,14 @@ def test_waitlist_moves_up_when_a_party_cancels(web, app, mailbox, profile):
     assert promoted.subject == f"{t('A seat freed up: you are confirmed')}: {title[first.language]}"
     assert re.search(re.escape(title[first.language]), promoted.text)
 
+    assert str(promoted.invitation("REQUEST")["STATUS"]) == "CONFIRMED"
+
     # Its private link (from the first email) agrees.
-    second.page.goto(mailbox.wait_for(second_email).link_to("/rsvp/"))
+    second.page.goto(waitlisted.link_to("/rsvp/"))
     expect(second.page.get_by_text(confirmed(second, 1))).to_be_visible()
     second.check("private page, confirmed from the waitlist")
+    # So does the new link the promotion email carries.
+    new_link = promoted.link_to("/rsvp/")
+    assert new_link != waitlisted.link_to("/rsvp/")
+    second.page.goto(new_link)
+    expect(second.page.get_by_text(confirmed(second, 1))).to_be_visible()

@@ -214,7 +214,7 @@ def test_cancel_action_emails_rsvps_with_a_cancelled_calendar(admin_client, send
     send_queued_mail()
 
     (message,) = mail.outbox
-    assert "STATUS:CANCELLED" in message.attachments[0].content
+    assert "STATUS:CANCELLED" in message.attachments[0].content.decode()
     meeting.refresh_from_db()
     assert meeting.is_cancelled
 

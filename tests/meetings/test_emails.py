@@ -51,16 +51,17 @@ def test_plain_text_emails_have_no_runs_of_blank_lines(send_queued_mail, status)
     assert "\n\n\n" not in message.body
 
 
-def test_confirmation_has_the_meeting_ics_attached(send_queued_mail):
+def test_confirmation_has_the_invitation_attached(send_queued_mail):
     meeting = MeetingFactory()
-    rsvp_for(meeting, email="ana@example.org")
+    rsvp = rsvp_for(meeting, email="ana@example.org").rsvp
 
     (message,) = send_queued_mail()
 
     (attachment,) = message.attachments
     assert attachment.filename == "meeting.ics"
-    assert attachment.mimetype == "text/calendar"
-    assert f"UID:meeting-{meeting.pk}@outreach.example.org" in attachment.content
+    assert attachment.mimetype == "application/ics"
+    assert f"UID:rsvp-{rsvp.pk}@outreach.example.org" in attachment.content.decode()
+    assert message.calendar == attachment.content.decode()
 
 
 def test_no_mail_when_the_transaction_rolls_back(send_queued_mail):
@@ -114,9 +115,16 @@ def test_cancelling_an_rsvp_withdraws_its_unsent_mail(send_queued_mail):
 
     cancel_rsvp(rsvp=result.rsvp)
 
-    assert send_queued_mail() == []
-    assert list(OutgoingEmail.objects.values_list("status", "recipient", "text", "last_error")) == [
-        ("withdrawn", "", "", "The RSVP was cancelled before it was sent.")
+    # Only the last message, saying it is cancelled, goes out.
+    (notice,) = send_queued_mail()
+    assert notice.subject.startswith("Your RSVP is cancelled")
+    assert list(
+        OutgoingEmail.objects.order_by("pk").values_list(
+            "status", "recipient", "text", "last_error"
+        )
+    ) == [
+        ("withdrawn", "", "", "The RSVP was cancelled before it was sent."),
+        ("sent", "", "", ""),
     ]
 
 

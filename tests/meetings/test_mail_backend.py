@@ -171,7 +171,9 @@ def test_a_slow_server_within_the_timeout_gets_each_message_once(mail_settings, 
     assert OutgoingEmail.objects.get().status == "sent"
 
 
-def test_no_answer_after_the_whole_message_is_not_sent_again(mail_settings, smtp_server):
+def test_no_answer_after_the_whole_message_is_unknown_and_not_sent_again(
+    mail_settings, smtp_server
+):
     mail_settings.EMAIL_PORT = smtp_server.port
     # The server takes the message but answers after the worker stopped waiting.
     smtp_server.handler.data_delay = 0.5
@@ -182,11 +184,14 @@ def test_no_answer_after_the_whole_message_is_not_sent_again(mail_settings, smtp
     with later(minutes=120):
         run_mail_worker()
 
-    # The server may or may not have kept it; it was offered once and not again.
+    # The server may or may not have kept it; it was offered once and not again: "unknown",
+    # for staff to resend (so its address stays), with the moment it was handed over.
     assert len(smtp_server.handler.received) <= 1
     email = OutgoingEmail.objects.get()
-    assert (email.status, email.attempts) == ("failed", 1)
+    assert (email.status, email.attempts) == ("unknown", 1)
     assert email.last_error == "No answer after the whole message was sent: it may have arrived."
+    assert email.handed_over_at is not None
+    assert email.recipient == "ana@example.org"
 
 
 def test_a_refusal_is_described_by_its_codes_never_its_addresses():

@@ -13,6 +13,8 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from meetings.models import OutgoingEmail, Rsvp
 from meetings.services import save_meeting
@@ -69,12 +71,12 @@ def test_a_canary_leaves_no_trace_after_the_purge(
         {"first_name": f"{NAME} M.", "email": EMAIL, "language": "es", "note": f"Call {NAME}"},
     )
     assert edited.status_code == 302
-    # The confirmation goes out, then a change of time is told.
+    # The confirmation goes out, the person is told of staff's edit, then of a new time.
     meeting.starts_at += dt.timedelta(hours=1)
     meeting.ends_at += dt.timedelta(hours=1)
     save_meeting(meeting=meeting)
     sent = send_queued_mail()
-    assert [message.to for message in sent] == [[EMAIL], [EMAIL]]
+    assert [message.to for message in sent] == [[EMAIL], [EMAIL], [EMAIL]]
     assert NAME in pg_dump()  # the canary is there before the purge
 
     with time_machine.travel(meeting.ends_at + dt.timedelta(days=31)):
@@ -83,7 +85,52 @@ def test_a_canary_leaves_no_trace_after_the_purge(
     dump = pg_dump().lower()
     assert dump.count(NAME.lower()) == 0
     assert dump.count(EMAIL.lower()) == 0
-    assert OutgoingEmail.objects.filter(status="sent").count() == 2
+    assert OutgoingEmail.objects.filter(status="sent").count() == 3
     logs = caplog.text + capsys.readouterr().out
     assert NAME.lower() not in logs.lower()
     assert EMAIL.lower() not in logs.lower()
+
+
+def left_in_sending_by_a_killed_worker():
+    """What a worker SIGKILLed at RCPT TO leaves (red-team F1; the real kill is in
+    test_outbox_killed_worker.py): the confirmation in "sending", never handed over, with the
+    address, the name and the private link, and its django-tasks row RUNNING."""
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    OutgoingEmail.objects.update(status="sending", attempts=1, claimed_at=long_ago)
+    DBTaskResult.objects.update(status="RUNNING", started_at=long_ago)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("erased_by", ["cancel", "purge"])
+def test_a_message_left_in_sending_leaves_no_trace(client, send_queued_mail, erased_by):
+    if not Path(PG_DUMP).exists():
+        pytest.skip("pg_dump is not installed")
+    meeting = MeetingFactory(capacity=10)
+    response = client.post(
+        reverse("meetings:rsvp-create", kwargs={"slug": meeting.slug}),
+        {
+            "party_size": "1",
+            "language": "es",
+            "first_name": NAME,
+            "email": EMAIL,
+            "form_token": make_form_token(meeting, issued_at=time.time() - 60),
+        },
+    )
+    left_in_sending_by_a_killed_worker()
+    assert NAME in pg_dump()
+
+    if erased_by == "cancel":
+        # The resident cancels through the private link; their last message goes out.
+        client.post(response["Location"] + "cancel/")
+        send_queued_mail()
+    else:
+        with time_machine.travel(meeting.ends_at + dt.timedelta(days=31)):
+            call_command("purge_rsvp_personal_data")
+
+    dump = pg_dump().lower()
+    assert dump.count(NAME.lower()) == 0
+    assert dump.count(EMAIL.lower()) == 0
+    assert "/rsvp/" not in dump
+    if erased_by == "purge":
+        assert not DBTaskResult.objects.filter(status="RUNNING").exists()

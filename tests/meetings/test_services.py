@@ -409,7 +409,12 @@ def test_cancelling_a_meeting_tells_each_rsvp_with_email_once(
 
     assert saved.told == 2
     assert sorted(message.to[0] for message in mail.outbox) == ["a@example.org", "b@example.org"]
-    assert all("STATUS:CANCELLED" in m.attachments[0].content for m in mail.outbox)
+    confirmed, waitlisted = sorted(mail.outbox, key=lambda message: message.to)
+    # The party with a seat has the event in its calendar: it is removed; the waitlisted
+    # party never had one.
+    assert "STATUS:CANCELLED" in confirmed.attachments[0].content.decode()
+    assert "METHOD:CANCEL" in confirmed.attachments[0].content.decode()
+    assert waitlisted.attachments == []
     assert all("Storm warning." in m.body for m in mail.outbox)
 
 
@@ -424,7 +429,7 @@ def test_new_time_tells_rsvps_with_the_updated_calendar(send_queued_mail):
 
     (message,) = mail.outbox
     assert "new date or time" in message.body
-    assert "SEQUENCE:1" in message.attachments[0].content
+    assert "SEQUENCE:1" in message.attachments[0].content.decode()
 
 
 def test_new_venue_tells_rsvps(send_queued_mail):
@@ -465,7 +470,7 @@ def test_reinstating_a_cancelled_meeting_says_it_goes_ahead_after_all(
     assert saved.told == 1
     assert message.subject == "Going ahead after all: Town hall"
     assert "Good news: this meeting is going ahead after all." in message.body
-    assert "STATUS:CONFIRMED" in message.attachments[0].content
+    assert "STATUS:CONFIRMED" in message.attachments[0].content.decode()
 
 
 def test_cancelling_a_meeting_that_has_ended_tells_nobody(send_queued_mail):

@@ -15,7 +15,9 @@ from django.db import connection, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from meetings import outbox
 from meetings.models import OutgoingEmail, Rsvp
 
 
@@ -54,6 +56,8 @@ class Command(BaseCommand):
                 count = Rsvp.objects.filter(pk__in=pks).erase_personal_data(now=now)
                 emails = erase_outbox(pks)
                 entries = anonymise_history(pks)
+                # Tasks a killed worker left RUNNING hold their arguments for ever otherwise.
+                tasks = outbox.close_dead_tasks(now=now)
             verb = "Erased"
             # VACUUM cannot run inside a transaction (a caller's, or a test's). --vacuum-full
             # runs even with nothing new to erase: it is how the operator clears the files of
@@ -67,6 +71,8 @@ class Command(BaseCommand):
                     [Rsvp, OutgoingEmail, LogEntry] if emails or entries or vacuum_full else [Rsvp],
                     full=vacuum_full,
                 )
+            if tasks and connection.vendor == "postgresql" and not connection.in_atomic_block:
+                vacuum([DBTaskResult], full=vacuum_full)
         self.stdout.write(
             f"{verb} the personal data of {count} RSVP(s) of meetings that ended more than "
             f"{days} day(s) ago."
@@ -74,7 +80,8 @@ class Command(BaseCommand):
 
 
 def erase_outbox(rsvp_pks):
-    """Blank the address and text of the RSVPs' messages; one never sent is given up on."""
+    """Blank every personal field of the RSVPs' messages, whatever their status (one left in
+    "sending" by a killed worker too); one never handed over is given up on."""
     return OutgoingEmail.objects.filter(rsvp_id__in=rsvp_pks).withdraw(
         "Erased by the purge before it was sent."
     )

@@ -479,8 +479,11 @@ def _manage_page(request, rsvp, token, *, form=None, feedback_form=None, status=
 def _manage_post(view):
     """A POST from the private page, as `view(request, rsvp, token)`.
 
-    A GET (a mail scanner following a link) changes nothing and lands on the private page;
-    posts count against the rate limit; an unknown token gets the friendly 404.
+    A GET (a mail scanner following a link) changes nothing and lands on the private page.
+    A person changing or cancelling their own RSVP never counts against the rate limit (a
+    church's Wi-Fi is one client for the whole room; the limit is for new RSVPs); a post
+    with an unknown token does count, so guessing tokens is throttled too, and gets the
+    friendly 404.
     """
 
     @require_http_methods(["GET", "HEAD", "POST"])
@@ -488,10 +491,10 @@ def _manage_post(view):
     def wrapper(request, token):
         if request.method != "POST":
             return redirect("meetings:rsvp-manage", token=token)
-        if is_rate_limited(request):
-            return too_many_requests(request)
         rsvp = Rsvp.objects.by_token(token).first()
         if rsvp is None:
+            if is_rate_limited(request):
+                return too_many_requests(request)
             return _rsvp_not_found(request)
         return view(request, rsvp, token)
 

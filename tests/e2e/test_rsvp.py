@@ -122,8 +122,20 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     visitor.goto(f"/meetings/{slug}/")
     visitor.eventually_shows(seats_left(visitor, 8))
 
+    # "Cancel my RSVP" asks once: a mis-tap frees no seat, and "Keep my RSVP" goes back.
     page.goto(link)
-    press(visitor, page.get_by_role("button", name=t("Cancel my RSVP")))
+    press(visitor, page.get_by_role("link", name=t("Cancel my RSVP")))
+    expect(page.get_by_role("button", name=t("Yes, cancel my RSVP"))).to_be_in_viewport()
+    visitor.check("private page, asked to confirm the cancel")
+    press(visitor, page.get_by_role("link", name=t("Keep my RSVP")))
+    expect(page.get_by_text(confirmed(visitor, 2))).to_be_visible()
+    expect(page.get_by_role("button", name=t("Yes, cancel my RSVP"))).to_have_count(0)
+    visitor.goto(f"/meetings/{slug}/")
+    visitor.eventually_shows(seats_left(visitor, 8))
+
+    page.goto(link)
+    press(visitor, page.get_by_role("link", name=t("Cancel my RSVP")))
+    press(visitor, page.get_by_role("button", name=t("Yes, cancel my RSVP")))
     expect(
         page.get_by_text(t("Your RSVP is cancelled. Thank you for letting us know."))
     ).to_be_visible()
@@ -169,7 +181,8 @@ def test_waitlist_moves_up_when_a_party_cancels(web, app, mailbox, profile):
 
     # The first party cancels: its seats go to the waitlist.
     first.page.goto(first_link)
-    press(first, first.page.get_by_role("button", name=t("Cancel my RSVP")))
+    press(first, first.page.get_by_role("link", name=t("Cancel my RSVP")))
+    press(first, first.page.get_by_role("button", name=t("Yes, cancel my RSVP")))
     expect(first.page.get_by_text(t("You cancelled this RSVP."))).to_be_visible()
 
     promoted = mailbox.wait_for(second_email, count=2)

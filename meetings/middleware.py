@@ -1,7 +1,9 @@
-"""Remember the reader's language, so `/` brings them back to it next time."""
+"""Languages: remember the reader's, so `/` brings them back to it next time; and keep the
+admin in the staff member's own."""
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 
 class RememberLanguageMiddleware:
@@ -38,3 +40,37 @@ class RememberLanguageMiddleware:
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
+
+
+class StaffLanguageMiddleware:
+    """The admin in the staff member's own language: their browser's, never the public pages'.
+
+    LocaleMiddleware reads the language cookie first, and the public pages set that cookie
+    (RememberLanguageMiddleware), so a coordinator who looked at /vi/meetings/ or printed a
+    Spanish flyer would get the admin, its CSV exports and the emails it sends in that
+    language. Under /admin/ this switches to the browser's Accept-Language (the staff
+    member's own setting), else settings.LANGUAGE_CODE. Goes right after LocaleMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith("/admin/"):
+            language = browser_language(request)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+def browser_language(request):
+    """The first of the browser's Accept-Language that the site speaks, else the default."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE

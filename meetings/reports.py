@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -22,7 +23,9 @@ class Figures:
     arrived: int = 0  # people checked in, walk-ins included
     walk_ins: int = 0
     cancelled_parties: int = 0
-    no_show_parties: int = 0  # confirmed ahead of time, never checked in
+    # Confirmed ahead of time, never checked in; None until the meeting has ended (a future
+    # meeting's expected people are not no-shows). A total adds up the meetings held.
+    no_show_parties: int | None = 0
     waitlisted_parties: int = 0
     # need -> (parties that asked, of them parties that came); interpretation per language
     needs: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -38,7 +41,7 @@ class Figures:
             "no_show_parties",
             "waitlisted_parties",
         ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            setattr(self, name, (getattr(self, name) or 0) + (getattr(other, name) or 0))
         for need, (asked, met) in other.needs.items():
             was_asked, was_met = self.needs.get(need, (0, 0))
             self.needs[need] = (was_asked + asked, was_met + met)
@@ -85,11 +88,15 @@ def figures_by_meeting(meetings) -> dict[int, Figures]:
         .values("meeting_id")
         .annotate(**aggregates)
     )
-    result = {meeting_id: Figures() for meeting_id in meetings.values_list("pk", flat=True)}
+    now = timezone.now()
+    result = {
+        meeting_id: Figures(no_show_parties=0 if ends_at < now else None)
+        for meeting_id, ends_at in meetings.values_list("pk", "ends_at")
+    }
     for row in rows:
         figures = result[row["meeting_id"]]
         for name in Figures.__dataclass_fields__:
-            if name != "needs":
+            if name != "needs" and getattr(figures, name) is not None:
                 setattr(figures, name, row[name] or 0)
         for index, need in enumerate(needs):
             asked, met = row[f"need_{index}_asked"], row[f"need_{index}_met"]

@@ -181,7 +181,7 @@ def _figures_row(figures):
         figures.arrived,
         figures.walk_ins,
         figures.cancelled_parties,
-        figures.no_show_parties,
+        "" if figures.no_show_parties is None else figures.no_show_parties,
         figures.waitlisted_parties,
     ]
 

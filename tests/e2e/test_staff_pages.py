@@ -48,3 +48,69 @@ def test_staff_keep_their_own_language_after_public_pages_and_flyers(web, app, p
     header, row = export.text().lstrip("\ufeff").splitlines()[:2]
     assert header.startswith("Party size,Language"), header
     assert "Spanish" in row and "Confirmed" in row, row
+
+
+_HELD_AND_AHEAD = """
+import datetime as dt, hashlib
+from django.utils import timezone
+from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+tag = {tag!r}
+series = MeetingSeries.objects.create(slug=f"held-{{tag}}", title_en=f"Held {{tag}}",
+    title_es=f"Celebradas {{tag}}", title_vi=f"Đã họp {{tag}}")
+venue = Venue.objects.get(slug="e2e-hall")
+now = timezone.now().replace(microsecond=0)
+for name, starts in (("held", now - dt.timedelta(days=3)), ("ahead", now + dt.timedelta(days=9))):
+    meeting = Meeting.objects.create(
+        slug=f"{{name}}-{{tag}}", series=series, venue=venue, starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1), title_en=f"{{name}} {{tag}}",
+        title_es=f"{{name}} {{tag}}", title_vi=f"{{name}} {{tag}}", language="en", capacity=20,
+        status=Meeting.Status.PUBLISHED, published_at=now - dt.timedelta(days=10))
+    for number, came in ((1, True), (2, False)):
+        Rsvp.objects.create(meeting=meeting, party_size=2, language="en",
+            status=Rsvp.Status.CONFIRMED, checked_in_at=starts if came and name == "held" else None,
+            token_hash=hashlib.sha256(f"{{tag}}-{{name}}-{{number}}".encode()).hexdigest())
+print(series.pk)
+"""
+
+
+def cells(row):
+    return [text.strip() for text in row.locator("td").all_inner_texts()]
+
+
+@pytest.mark.parametrize("profile", profiles("en-desktop-js", "es-phone-nojs"))
+def test_reports_count_no_shows_only_for_meetings_that_happened(web, app, profile):
+    tag = uuid.uuid4().hex[:6]
+    seed.meeting(app, capacity=5, name=f"venue{tag}")  # makes sure the test venue exists
+    series_id = app.manage("shell", "-c", _HELD_AND_AHEAD.format(tag=tag)).strip().splitlines()[-1]
+    username, password = seed.role_user(app, "Outreach coordinators", f"coord-report-{tag}")
+    staff = web.visitor(profile)
+    page, t = staff.page, staff.t
+    log_in(staff, username, password)
+
+    page.goto(f"/admin/meetings/meetingseries/{series_id}/series-report/")
+    # The chart's numbers, as a table a screen reader can read.
+    table = page.get_by_role("table", name=t("Expected and arrived, per meeting"))
+    expect(table).to_be_visible()
+    held = table.get_by_role("row").filter(has_text=f"held {tag}")
+    ahead = table.get_by_role("row").filter(has_text=f"ahead {tag}")
+    total = table.get_by_role("row").filter(has_text=t("Total"))
+    # Columns: RSVPs (parties), RSVPs (people), expected, arrived, walk-ins, cancellations,
+    # no-shows (parties).
+    assert cells(held) == ["2", "4", "4", "2", "0", "0", "1"]
+    assert cells(ahead) == ["2", "4", "4", "0", "0", "0", "—"]
+    assert cells(total) == ["4", "8", "8", "2", "0", "0", "1"]
+    staff.check("series report")
+
+    ahead.get_by_role("link").click()
+    expect(
+        page.get_by_text(t("The meeting has not ended yet: these are the figures so far."))
+    ).to_be_visible()
+    assert cells(page.get_by_role("row").filter(has_text=re.compile(r"\d")).first)[-1] == "—"
+    staff.check("meeting report, meeting ahead")
+
+    export = page.request.get(f"/admin/meetings/meetingseries/{series_id}/export-series-counts/")
+    lines = export.text().lstrip("\ufeff").splitlines()
+    by_title = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert by_title[f"held {tag}"][-2] == "1"  # no-shows (parties), then waitlisted
+    assert by_title[f"ahead {tag}"][-2] == ""
+    assert by_title[t("Total")][-2] == "1"

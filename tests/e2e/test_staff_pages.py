@@ -114,3 +114,36 @@ def test_reports_count_no_shows_only_for_meetings_that_happened(web, app, profil
     assert by_title[f"held {tag}"][-2] == "1"  # no-shows (parties), then waitlisted
     assert by_title[f"ahead {tag}"][-2] == ""
     assert by_title[t("Total")][-2] == "1"
+
+
+@pytest.mark.parametrize("profile", profiles("es-phone-nojs", "vi-desktop-js"))
+@pytest.mark.parametrize("role", ["Viewers", "Door volunteers"])
+def test_read_only_meeting_page_shows_no_internal_field_or_dead_button(web, app, profile, role):
+    tag = uuid.uuid4().hex[:6]
+    slug, title = seed.meeting(app, capacity=20, name=f"ro{tag}")
+    app.manage(
+        "shell",
+        "-c",
+        "from meetings.models import Meeting; "
+        f"Meeting.objects.filter(slug={slug!r}).update(interpretation_languages=['es', 'vi'])",
+    )
+    username, password = seed.role_user(app, role, f"ro-{tag}")
+    staff = web.visitor(profile)
+    page, t = staff.page, staff.t
+    log_in(staff, username, password)
+    page.goto(f"/admin/meetings/meeting/?q={tag}")
+    page.get_by_role("link", name=title[staff.language]).first.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    content = page.get_by_role("main").inner_text()
+
+    # No helper field of the change form ("Apply to later: None"), no raw stored value.
+    assert "apply" not in content.lower() and "None" not in content
+    assert t("Also move the later meetings of this series") not in content
+    assert '["' not in content
+    # The interpretation languages, in words of the page's language.
+    label = re.compile(rf"^{re.escape(t('Interpretation into'))}:?$")
+    expect(page.get_by_text(label)).to_be_visible()
+    assert f"{t('Spanish')}, {t('Vietnamese')}" in content
+    # No button that answers 403.
+    expect(page.get_by_role("link", name=t("History"))).to_have_count(0)
+    staff.check(f"read-only meeting page ({role})")

@@ -39,7 +39,9 @@ def test_public_pages(web, app, profile):
     visitor.check("series page")
 
     visitor.goto(f"/meetings/{FIRST['slug']}/")
-    page.get_by_role("main").get_by_role("link", name=DEMO_VENUE_NAME[lang], exact=True).click()
+    page.get_by_role("main").get_by_role(
+        "link", name=DEMO_VENUE_NAME[lang], exact=True
+    ).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_VENUE_NAME[lang])
     visitor.check("venue page")
 
@@ -86,11 +88,23 @@ def test_phone_first_screen(web, app, profile):
         ("day and time", page.get_by_role("main").locator("time").first),
         (
             "place",
-            page.get_by_role("main").get_by_role("link", name=DEMO_VENUE_NAME[lang], exact=True),
+            page.get_by_role("main")
+            .get_by_role("link", name=DEMO_VENUE_NAME[lang], exact=True)
+            .first,
         ),
     ]:
         visitor.expect(
             on_first_screen(locator), f"meeting page: the {what} is below the first screen"
+        )
+    # The two promises, for a resident arriving from a shared link without seeing the listing.
+    for promise in (
+        "No one will ask about your immigration status.",
+        "You can call 911 whatever your immigration status.",
+    ):
+        said = page.get_by_role("main").get_by_text(t(promise))
+        visitor.expect(
+            said.count() == 1 and on_first_screen(said),
+            f"meeting page: “{t(promise)}” is not on the first screen",
         )
     party_size = page.get_by_label(t("How many people are coming, including you and any children?"))
     rsvp_link = page.get_by_role("main").locator('a[href="#rsvp"]').first

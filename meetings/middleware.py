@@ -1,6 +1,8 @@
 """Languages: remember the reader's, so `/` brings them back to it next time; and keep the
 admin in the staff member's own."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -13,6 +15,11 @@ class RememberLanguageMiddleware:
     Accept-Language) when someone comes back to `/`. Only successful HTML pages count, so
     a calendar app fetching a feed or a mistyped link does not change anybody's choice,
     and the cookie is sent only when it would change.
+
+    The cookie lasts the browser session; a language the reader picked (they came from a
+    page of this site in another language: the language switcher) is kept for
+    settings.LANGUAGE_COOKIE_AGE (30 days). The page's own address says nothing about it,
+    so cached pages and links stay as they are.
     Goes after LocaleMiddleware in settings.MIDDLEWARE.
     """
 
@@ -32,7 +39,7 @@ class RememberLanguageMiddleware:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
                 language,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
+                max_age=settings.LANGUAGE_COOKIE_AGE if _picked(request, language) else None,
                 path=settings.LANGUAGE_COOKIE_PATH,
                 domain=settings.LANGUAGE_COOKIE_DOMAIN,
                 secure=settings.LANGUAGE_COOKIE_SECURE,
@@ -40,6 +47,15 @@ class RememberLanguageMiddleware:
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
+
+
+def _picked(request, language):
+    """True when the reader came from one of our pages in another language (the switcher)."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc != request.get_host():
+        return False
+    came_from = translation.get_language_from_path(referer.path)
+    return came_from is not None and came_from != language
 
 
 class StaffLanguageMiddleware:

@@ -544,9 +544,13 @@ def rsvp_cancel(request, rsvp, token):
 
 @require_safe
 def privacy(request):
-    return render(
-        request, "meetings/privacy.html", {"retention_days": settings.RSVP_RETENTION_DAYS}
-    )
+    context = {
+        "retention_days": settings.RSVP_RETENTION_DAYS,
+        "language_cookie_days": settings.LANGUAGE_COOKIE_AGE // (24 * 60 * 60),
+        "language_cookie": settings.LANGUAGE_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+    }
+    return render(request, "meetings/privacy.html", context)
 
 
 # ---------------------------------------------------------------------------

@@ -171,7 +171,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")
-LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+# The language cookie lasts the browser session; a language the reader picked with the
+# switcher is kept this long (meetings.middleware.RememberLanguageMiddleware). The privacy
+# notice lists every cookie and its lifetime: change it with these.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 30
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
@@ -222,6 +225,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Secure-only cookies follow HTTPS: over plain http nobody could log in or post a form.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SECURE_SSL_REDIRECT
+# Only pages with a form set it; it goes when the browser closes (a shared family phone
+# keeps no year-long trace of a police site).
+CSRF_COOKIE_AGE = None
 SECURE_HSTS_SECONDS = env.int(
     "SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365 if SECURE_SSL_REDIRECT else 0
 )

@@ -1,5 +1,6 @@
 """Every public page a resident can reach, at both sizes: what it shows and what axe says."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,42 @@ def test_too_many_rsvps_get_the_wait_page(web, limited_app, profile):
     assert sent.value.status == 429
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Please wait a few minutes"))
     visitor.check("429 page")
+
+
+def cookies(visitor):
+    return {cookie["name"]: cookie for cookie in visitor.context.cookies()}
+
+
+@pytest.mark.parametrize("profile", profiles("es-phone-nojs", "vi-desktop-js"))
+def test_cookies_are_few_short_and_told(web, app, profile):
+    """On a shared family phone a police site's cookie is a trace: the language cookie lasts
+    the browser session unless the person picks a language (then 30 days), pages without a
+    form set no CSRF cookie, and the privacy notice says all of it."""
+    visitor = web.visitor(profile)
+    page, t = visitor.page, visitor.t
+
+    visitor.goto("/meetings/")
+    visitor.goto("/privacy/")
+    jar = cookies(visitor)
+    assert jar["django_language"]["value"] == visitor.language
+    assert jar["django_language"]["expires"] == -1, "the language cookie outlives the session"
+    assert "csrftoken" not in jar, "a page without a form set a CSRF cookie"
+
+    # What the notice says about them.
+    section = page.get_by_role("region", name=t("Cookies"))
+    expect(section).to_contain_text("django_language")
+    expect(section).to_contain_text("csrftoken")
+    visitor.check("privacy notice")
+
+    # The meeting page has the RSVP form: a CSRF cookie, for the session only.
+    visitor.goto(f"/meetings/{FIRST['slug']}/")
+    assert cookies(visitor)["csrftoken"]["expires"] == -1, "the CSRF cookie outlives the session"
+
+    # Picking a language with the switcher keeps that choice for 30 days at most.
+    other = "en" if visitor.language != "en" else "es"
+    page.get_by_role("navigation", name=t("Language")).locator(f'a[hreflang="{other}"]').click()
+    expect(page.locator("html")).to_have_attribute("lang", other)
+    chosen = cookies(visitor)["django_language"]
+    assert chosen["value"] == other
+    days = (chosen["expires"] - time.time()) / 86400
+    assert 29 < days <= 30, f"the chosen language is kept {days:.1f} days"

@@ -1,5 +1,6 @@
 """Every public page a resident can reach, at both sizes: what it shows and what axe says."""
 
+import re
 import time
 from pathlib import Path
 
@@ -188,3 +189,44 @@ def test_cookies_are_few_short_and_told(web, app, profile):
     assert chosen["value"] == other
     days = (chosen["expires"] - time.time()) / 86400
     assert 29 < days <= 30, f"the chosen language is kept {days:.1f} days"
+
+
+# The page area of each paper size, in CSS pixels (96 per inch), inside flyer.css's margins.
+PAPER = {"Letter": (8.5, 11), "A4": (8.27, 11.69)}
+FLYER_MARGIN_IN = 0.45
+
+
+def pdf_pages(page, paper):
+    pdf = page.pdf(format=paper)
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+@pytest.mark.parametrize("profile", profiles("es-desktop-js", "vi-desktop-nojs"))
+def test_flyer_fills_the_page_for_a_notice_board(web, app, profile):
+    """Printed, the two-language flyer fills one page of Letter and of A4, with a title, the
+    key facts and QR codes big enough to read and scan from two metres."""
+    visitor = web.visitor(profile)
+    page = visitor.page
+    visitor.goto(f"/meetings/{FIRST['slug']}/flyer/?also=en")
+    visitor.check("meeting flyer")
+    page.emulate_media(media="print")
+    for paper, (width, height) in PAPER.items():
+        area = {
+            "width": round((width - 2 * FLYER_MARGIN_IN) * 96),
+            "height": round((height - 2 * FLYER_MARGIN_IN) * 96),
+        }
+        page.set_viewport_size(area)
+        flyer = page.locator("main.flyer").bounding_box()
+        assert flyer["height"] >= 0.9 * area["height"], (
+            f"{paper}: the flyer uses {flyer['height'] / area['height']:.0%} of the page"
+        )
+        assert pdf_pages(page, paper) == 1, f"{paper}: more than one page"
+        for column in page.locator("section.flyer-column").all():
+            qr = column.locator(".flyer-qr svg").bounding_box()
+            assert qr["width"] >= 2.5 * 96, f"{paper}: QR code {qr['width'] / 96:.2f} in wide"
+            title = column.locator("h1").evaluate("h => parseFloat(getComputedStyle(h).fontSize)")
+            assert title >= 36, f"{paper}: title {title * 0.75:.0f} pt"  # 27 pt
+            facts = column.locator(".flyer-facts dd").first.evaluate(
+                "dd => parseFloat(getComputedStyle(dd).fontSize)"
+            )
+            assert facts >= 21, f"{paper}: key facts {facts * 0.75:.0f} pt"  # 16 pt

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import seed
-from tests.e2e.browser import profiles
+from tests.e2e.browser import AXE_TAGS, profiles
 from tests.e2e.test_campaign import log_in
 
 
@@ -147,3 +147,25 @@ def test_read_only_meeting_page_shows_no_internal_field_or_dead_button(web, app,
     # No button that answers 403.
     expect(page.get_by_role("link", name=t("History"))).to_have_count(0)
     staff.check(f"read-only meeting page ({role})")
+
+
+@pytest.mark.parametrize(
+    ("profile", "role", "listing"),
+    [
+        (profiles("es-phone-js")[0].values[0], "Door volunteers", "/admin/meetings/meeting/"),
+        (profiles("en-desktop-js")[0].values[0], "Outreach coordinators", "/admin/meetings/rsvp/"),
+        (
+            profiles("en-desktop-js")[0].values[0],
+            "Outreach coordinators",
+            "/admin/meetings/meeting/",
+        ),
+    ],
+)
+def test_admin_filter_links_are_big_enough_to_tap(web, app, profile, role, listing):
+    """WCAG 2.2's target size (24 px) on the admin lists' filter links, by axe."""
+    username, password = seed.role_user(app, role, f"filters-{uuid.uuid4().hex[:6]}")
+    staff = web.visitor(profile)
+    log_in(staff, username, password)
+    staff.page.goto(listing)
+    expect(staff.page.locator("#changelist-filter")).to_be_attached()
+    staff.check(f"admin list {listing}", tags=[*AXE_TAGS, "wcag22aa"])

@@ -255,10 +255,14 @@ def generate_dates(model_admin, request, series):
             start_time=data["start_time"],
             end_time=data["end_time"],
         )
+        # "Skip this date", offered beside each day the venue is already booked.
+        skipped = set(request.POST.getlist("skip"))
+        for item in planned:
+            item.skipped = item.venue_booked and item.day in skipped
         if "create" in request.POST:
             meetings = scheduling.generate_meetings(
                 series=series,
-                planned=planned,
+                planned=[item for item in planned if not item.skipped],
                 venue=data["venue"],
                 language=data["language"],
                 interpretation_languages=data["interpretation_languages"],
@@ -283,6 +287,7 @@ def generate_dates(model_admin, request, series):
         "form": form,
         "planned": planned,
         "booked": sum(1 for item in planned or [] if item.venue_booked),
+        "to_create": sum(1 for item in planned or [] if not item.skipped),
     }
     return TemplateResponse(request, "admin/meetings/meetingseries/generate_dates.html", context)
 

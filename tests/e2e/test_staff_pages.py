@@ -2,6 +2,7 @@
 whatever public page they looked at, read-only pages show no internal field or dead button,
 and the reports count what happened."""
 
+import datetime as dt
 import re
 import uuid
 
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e import seed
 from tests.e2e.browser import AXE_TAGS, profiles
-from tests.e2e.test_campaign import log_in
+from tests.e2e.test_campaign import field, log_in
 
 
 def meeting_id(visitor, title):
@@ -169,3 +170,57 @@ def test_admin_filter_links_are_big_enough_to_tap(web, app, profile, role, listi
     staff.page.goto(listing)
     expect(staff.page.locator("#changelist-filter")).to_be_attached()
     staff.check(f"admin list {listing}", tags=[*AXE_TAGS, "wcag22aa"])
+
+
+@pytest.mark.parametrize("profile", profiles("en-desktop-nojs", "es-desktop-js"))
+def test_generate_dates_can_skip_a_day_the_venue_is_booked(web, app, profile):
+    tag = uuid.uuid4().hex[:6]
+    booked_slug, _title = seed.meeting(app, capacity=5, name=f"booked{tag}")
+    # seed.meeting: 23:00 UTC (17:00 in Dallas), 40 + its number days from today.
+    days = 40 + int(booked_slug.rsplit("-", 1)[1])
+    booked = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).date()
+    free = booked + dt.timedelta(days=1)
+    slug, series_title = seed.series(app, tag=tag)
+    username, password = seed.role_user(app, "Outreach coordinators", f"coord-gen-{tag}")
+    staff = web.visitor(profile)
+    page, t = staff.page, staff.t
+    log_in(staff, username, password)
+
+    page.goto(f"/admin/meetings/meetingseries/?q={tag}")
+    page.get_by_role("link", name=series_title[staff.language]).click()
+    page.get_by_role("link", name=t("Generate dates")).click()
+    page.get_by_label(t("On the dates listed below")).check()
+    field(page, t("From")).fill(booked.isoformat())
+    field(page, t("Dates")).fill(f"{booked.isoformat()}\n{free.isoformat()}")
+    field(page, t("Starts at")).fill("18:30")
+    field(page, t("Ends at")).fill("20:00")
+    field(page, t("Venue")).select_option(
+        label={"en": "Test Hall", "es": "Salón de prueba"}[staff.language]
+    )
+    field(page, t("Held in")).select_option("en")
+    page.get_by_role("button", name=t("Preview the dates")).click()
+    expect(page.get_by_text(t("the venue is already booked that day"))).to_be_visible()
+
+    # The booked day has its own "skip this date"; the free day has none.
+    skip = page.get_by_role("checkbox", name=t("Skip this date"))
+    expect(skip).to_have_count(1)
+    skip.check()
+    staff.check("admin: generated dates previewed, a booked day")
+    # The button still counts both dates (the page has not been sent since the tick).
+    page.get_by_role(
+        "button",
+        name=t("Create %(count)s draft meeting", "Create %(count)s draft meetings", 2, count=2),
+    ).click()
+    expect(
+        page.get_by_text(
+            t(
+                "Created %(count)d draft meeting. Check it, then publish the drafts.",
+                "Created %(count)d draft meetings. Check them, then publish the drafts.",
+                1,
+                count=1,
+            )
+        )
+    ).to_be_visible()
+    page.goto(f"/admin/meetings/meeting/?q={tag}")
+    rows = page.locator("#result_list")
+    expect(rows.get_by_role("link", name=series_title[staff.language])).to_have_count(1)

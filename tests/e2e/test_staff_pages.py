@@ -128,6 +128,7 @@ def test_read_only_meeting_page_shows_no_internal_field_or_dead_button(web, app,
         "from meetings.models import Meeting; "
         f"Meeting.objects.filter(slug={slug!r}).update(interpretation_languages=['es', 'vi'])",
     )
+    seed.rsvp(app, slug, first_name="Zoraida")
     username, password = seed.role_user(app, role, f"ro-{tag}")
     staff = web.visitor(profile)
     page, t = staff.page, staff.t
@@ -148,6 +149,12 @@ def test_read_only_meeting_page_shows_no_internal_field_or_dead_button(web, app,
     # No button that answers 403.
     expect(page.get_by_role("link", name=t("History"))).to_have_count(0)
     staff.check(f"read-only meeting page ({role})")
+
+    # Both roles may read "How it went" (README's role table): counts, never a name.
+    page.get_by_role("link", name=t("How it went")).click()
+    expect(page.get_by_role("table").first).to_contain_text(t("Expected"))
+    assert "Zoraida" not in page.get_by_role("main").inner_text()
+    staff.check(f"meeting report ({role})")
 
 
 @pytest.mark.parametrize(

@@ -309,6 +309,22 @@ DEMO_STAFF = [
     ("demo-viewer", "Viewers"),
 ]
 
+# What load_demo says on a production database (DEBUG off), where it makes no staff user.
+_ROLE_COMMAND = (
+    '  python manage.py shell -c "from django.contrib.auth.models import Group, User; '
+    "User.objects.create_user('NAME', is_staff=True).groups.add(Group.objects.get(name='{role}'))\""
+)
+PRODUCTION_STAFF_HELP = "\n".join(
+    [
+        "No demo staff users on a production database. The first staff user:",
+        "  python manage.py createsuperuser",
+        "Then one per person, in its role (NAME: their user name), and a password they type:",
+        *[_ROLE_COMMAND.format(role=role) for _username, role in DEMO_STAFF],
+        "  python manage.py changepassword NAME",
+        "Or in the admin: Users, Add, tick 'Staff status', and pick the role under Groups.",
+    ]
+)
+
 
 def coming_wednesday(today):
     """The next Wednesday after today, so every demo meeting is still ahead."""
@@ -494,6 +510,7 @@ class Command(BaseCommand):
         """One demo user per staff role, on a development database only (DEBUG on), with a
         password derived from the development SECRET_KEY and printed here."""
         if not settings.DEBUG:
+            self.stdout.write(PRODUCTION_STAFF_HELP)
             return
         from django.contrib.auth.models import Group, User
 

@@ -257,7 +257,7 @@ MEETINGS = [
         "title_vi": "Buổi tổng kết: những gì chúng tôi đã lắng nghe",
         "summary_en": "The chief reports back on what residents asked. No RSVP needed.",
         "summary_es": "El jefe comparte lo que preguntaron los residentes. No hace falta reservar.",
-        "summary_vi": "Cảnh sát trưởng chia sẻ lại những điều cư dân đã hỏi. Không cần đăng ký.",
+        "summary_vi": "Quyền Cảnh sát trưởng chia sẻ lại những điều cư dân đã hỏi. Không cần đăng ký.",
     },
 ]
 
@@ -296,7 +296,7 @@ OFFICE_HOURS = {
     "slug": "saturday-office-hours-vickery-meadow",
     "title_en": "Saturday office hours at the library",
     "title_es": "Horario de atención los sábados en la biblioteca",
-    "title_vi": "Giờ tiếp dân thứ Bảy tại thư viện",
+    "title_vi": "Gặp gỡ cảnh sát khu vực vào thứ Bảy tại thư viện",
     "description_en": "Drop in with a question for the neighbourhood officers. In Vietnamese.",
     "description_es": "Pase con una pregunta para los agentes del barrio. En vietnamita.",
     "description_vi": "Ghé qua để hỏi các cảnh sát khu vực. Bằng tiếng Việt.",

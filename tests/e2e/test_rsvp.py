@@ -193,3 +193,30 @@ def test_waitlist_moves_up_when_a_party_cancels(web, app, mailbox, profile):
     second.page.goto(mailbox.wait_for(second_email).link_to("/rsvp/"))
     expect(second.page.get_by_text(confirmed(second, 1))).to_be_visible()
     second.check("private page, confirmed from the waitlist")
+
+
+@pytest.mark.parametrize("profile", profiles("vi-phone-js", "es-desktop-nojs"))
+def test_private_page_after_the_meeting_holds_no_seat(web, app, profile):
+    """Opened from the follow-up email after the meeting, the private page thanks the
+    person; it no longer says seats are kept or offers to add the event to a calendar."""
+    slug, _title = seed.meeting(app, capacity=10, name="ended")
+    visitor = web.visitor(profile)
+    page, t = visitor.page, visitor.t
+    visitor.goto(f"/meetings/{slug}/")
+    send_rsvp(visitor, party_size=2, email=address("ended"))
+    expect(page.get_by_text(confirmed(visitor, 2))).to_be_visible()
+
+    app.manage(
+        "shell",
+        "-c",
+        "import datetime as dt; from django.utils import timezone; "
+        "from meetings.models import Meeting; "
+        "start = timezone.now() - dt.timedelta(hours=3); "
+        f"Meeting.objects.filter(slug={slug!r}).update("
+        "starts_at=start, ends_at=start + dt.timedelta(hours=1))",
+    )
+    page.reload()
+    expect(page.get_by_text(t("This meeting has ended. Thank you for your RSVP."))).to_be_visible()
+    expect(page.get_by_text(confirmed(visitor, 2))).to_have_count(0)
+    expect(page.get_by_role("link", name=t("Add to my calendar (.ics file)"))).to_have_count(0)
+    visitor.check("private page after the meeting")

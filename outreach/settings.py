@@ -345,6 +345,10 @@ MEETINGS_PER_PAGE = 20
 # CLDR locales for date and time formats where the language code alone is too broad:
 # Spanish as written in the United States ("6:30 p.m."), not Spain ("18:30").
 BABEL_LOCALES = {"en": "en_US", "es": "es_US"}
-# Readers who expect a 12-hour clock that CLDR does not give their language: the words for
-# before and after noon. Vietnamese-American readers write "6:30 chiều", not "18:30".
-TWELVE_HOUR_CLOCKS = {"vi": ("sáng", "chiều")}
+# Readers who expect a 12-hour clock that CLDR does not give their language: from which hour
+# each word of the day applies. Vietnamese-American readers write "9:00 sáng", "12:00 trưa",
+# "3:00 chiều", "6:30 tối", not "18:30".
+TWELVE_HOUR_CLOCKS = {"vi": ((0, "sáng"), (12, "trưa"), (13, "chiều"), (18, "tối"))}
+# Long dates CLDR writes otherwise than the language's own print: Vietnamese-American papers
+# write "Thứ Tư, ngày 9 tháng 12 năm 2026" (CLDR: "Thứ Tư, 9 tháng 12, 2026").
+LONG_DATE_PATTERNS = {"vi": "EEEE, 'ngày' d 'tháng' M 'năm' y"}

@@ -230,3 +230,29 @@ def test_flyer_fills_the_page_for_a_notice_board(web, app, profile):
                 "dd => parseFloat(getComputedStyle(dd).fontSize)"
             )
             assert facts >= 21, f"{paper}: key facts {facts * 0.75:.0f} pt"  # 16 pt
+
+
+_AT_LOCAL = (
+    "import datetime as dt, zoneinfo; from meetings.models import Meeting; "
+    "m = Meeting.objects.get(slug={slug!r}); zone = zoneinfo.ZoneInfo('America/Chicago'); "
+    "day = m.starts_at.astimezone(zone).date(); "
+    "Meeting.objects.filter(pk=m.pk).update("
+    "starts_at=dt.datetime.combine(day, dt.time({start}), tzinfo=zone), "
+    "ends_at=dt.datetime.combine(day, dt.time({end}), tzinfo=zone))"
+)
+
+
+@pytest.mark.parametrize("profile", profiles("vi-phone-nojs"))
+def test_vietnamese_times_and_dates_read_as_vietnamese_print_does(web, app, profile):
+    """Noon is "trưa" and evening "tối" (not "12:00 chiều", "8:00 chiều"); dates say
+    "ngày … tháng … năm …"."""
+    slug, _title = seed.meeting(app, capacity=5, name="clock")
+    visitor = web.visitor(profile)
+    page = visitor.page
+    app.manage("shell", "-c", _AT_LOCAL.format(slug=slug, start="11", end="12"))
+    visitor.goto(f"/meetings/{slug}/")
+    expect(page.locator(".key-facts")).to_contain_text("11:00 sáng – 12:00 trưa")
+    expect(page.locator(".key-facts")).to_contain_text(re.compile(r"ngày \d+ tháng \d+ năm \d{4}"))
+    app.manage("shell", "-c", _AT_LOCAL.format(slug=slug, start="18, 30", end="20"))
+    visitor.eventually_shows("6:30 tối – 8:00 tối")
+    visitor.check("meeting page, Vietnamese evening")

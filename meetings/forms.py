@@ -34,8 +34,19 @@ class MeetingFilterForm(forms.Form):
             "max_length": _("Please search for at most %(limit_value)d characters."),
         },
     )
-    language = forms.ChoiceField(label=_("Language"), required=False, widget=QuickSelect)
-    venue = forms.ChoiceField(label=_("Area or venue"), required=False, widget=QuickSelect)
+    # Our own words for a made-up value (an edited link), not Django's stock message.
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        widget=QuickSelect,
+        error_messages={"invalid_choice": _("Please choose one of the languages in the list.")},
+    )
+    venue = forms.ChoiceField(
+        label=_("Area or venue"),
+        required=False,
+        widget=QuickSelect,
+        error_messages={"invalid_choice": _("Please choose an area or venue from the list.")},
+    )
     date_from = forms.DateField(
         label=_("From"),
         required=False,
@@ -373,11 +384,18 @@ class StaffRsvpForm(RsvpChangeForm):
                 "Someone in the caller's group uses a wheelchair or needs step-free access "
                 "(optional)"
             ),
-            None,
+            _("So we can make sure the entrance and the room work for them."),
         ),
         "needs_childcare": (
             _("The caller's group would like childcare during the meeting (optional)"),
             None,
+        ),
+        "email": (
+            _("Email (optional)"),
+            _(
+                "Only to send the caller a confirmation and tell them if the meeting changes. "
+                "Without an email, read the private link out to the caller on the next page."
+            ),
         ),
     }
 

@@ -256,3 +256,15 @@ def test_vietnamese_times_and_dates_read_as_vietnamese_print_does(web, app, prof
     app.manage("shell", "-c", _AT_LOCAL.format(slug=slug, start="18, 30", end="20"))
     visitor.eventually_shows("6:30 tối – 8:00 tối")
     visitor.check("meeting page, Vietnamese evening")
+
+
+@pytest.mark.parametrize("profile", profiles("es-phone-nojs", "vi-desktop-js"))
+def test_a_made_up_filter_gets_our_own_plain_message(web, app, profile):
+    visitor = web.visitor(profile)
+    page, t = visitor.page, visitor.t
+    response = visitor.goto("/meetings/?language=xx&venue=zz")
+    assert response.status < 500
+    main = page.get_by_role("main")
+    expect(main.get_by_text(t("Please choose one of the languages in the list."))).to_be_visible()
+    expect(main.get_by_text(t("Please choose an area or venue from the list."))).to_be_visible()
+    visitor.check("listing, made-up filters")

@@ -231,3 +231,28 @@ def test_generate_dates_can_skip_a_day_the_venue_is_booked(web, app, profile):
     page.goto(f"/admin/meetings/meeting/?q={tag}")
     rows = page.locator("#result_list")
     expect(rows.get_by_role("link", name=series_title[staff.language])).to_have_count(1)
+
+
+@pytest.mark.parametrize("profile", profiles("es-desktop-js"))
+def test_phone_in_form_speaks_to_staff_about_the_caller(web, app, profile):
+    tag = uuid.uuid4().hex[:6]
+    _slug, title = seed.meeting(app, capacity=5, name=f"call{tag}")
+    username, password = seed.role_user(app, "Outreach coordinators", f"coord-call-{tag}")
+    staff = web.visitor(profile)
+    page, t = staff.page, staff.t
+    log_in(staff, username, password)
+    number = meeting_id(staff, title[staff.language])
+    page.goto(f"/admin/meetings/meeting/{number}/add-rsvp/")
+    main = page.get_by_role("main")
+    expect(
+        main.get_by_text(
+            t(
+                "Only to send the caller a confirmation and tell them if the meeting changes. "
+                "Without an email, read the private link out to the caller on the next page."
+            )
+        )
+    ).to_be_visible()
+    expect(
+        main.get_by_text(t("So we can make sure the entrance and the room work for them."))
+    ).to_be_visible()
+    staff.check("admin: phone-in RSVP form")

@@ -340,6 +340,36 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
     def get_queryset(self, request):
         return super().get_queryset(request).with_seat_counts()
 
+    # Read-only (viewers, door volunteers): no helper field of the change form ("Apply to
+    # later: None"), and the interpretation languages in words, not the stored list.
+    READ_ONLY_SWAPS = {"apply_to_later": None, "interpretation_languages": "interpretation"}
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        swaps = self.READ_ONLY_SWAPS
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [swaps.get(f, f) for f in options["fields"] if swaps.get(f, f)],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [*fields, "interpretation"]
+        return fields
+
+    @admin.display(description=_("Interpretation into"))
+    def interpretation(self, meeting):
+        return ", ".join(str(name) for name in meeting.interpretation_language_names) or "—"
+
     @admin.display(description=_("starts (local time)"), ordering="starts_at")
     def local_start(self, meeting):
         return meeting.local_starts_at.strftime("%Y-%m-%d %H:%M %Z")

@@ -25,17 +25,19 @@ def long_date(value):
     """
     if not value:
         return ""
-    return format_date(value, "full", locale=babel_locale())
+    pattern = settings.LONG_DATE_PATTERNS.get(translation.get_language(), "full")
+    return format_date(value, pattern, locale=babel_locale())
 
 
 def short_time(value):
-    """'6:30 PM' / '6:30 p.m.' / '6:30 chiều', in the datetime's own time zone."""
+    """'6:30 PM' / '6:30 p.m.' / '6:30 tối', in the datetime's own time zone."""
     if not value:
         return ""
     periods = settings.TWELVE_HOUR_CLOCKS.get(translation.get_language())
     if periods:
         local = value.astimezone(value.tzinfo)
-        return f"{local.hour % 12 or 12}:{local.minute:02d} {periods[local.hour >= 12]}"
+        word = [word for start, word in periods if local.hour >= start][-1]
+        return f"{local.hour % 12 or 12}:{local.minute:02d} {word}"
     return format_time(value, "short", tzinfo=value.tzinfo, locale=babel_locale())
 
 

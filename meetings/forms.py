@@ -34,8 +34,19 @@ class MeetingFilterForm(forms.Form):
             "max_length": _("Please search for at most %(limit_value)d characters."),
         },
     )
-    language = forms.ChoiceField(label=_("Language"), required=False, widget=QuickSelect)
-    venue = forms.ChoiceField(label=_("Area or venue"), required=False, widget=QuickSelect)
+    # Our own words for a made-up value (an edited link), not Django's stock message.
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        widget=QuickSelect,
+        error_messages={"invalid_choice": _("Please choose one of the languages in the list.")},
+    )
+    venue = forms.ChoiceField(
+        label=_("Area or venue"),
+        required=False,
+        widget=QuickSelect,
+        error_messages={"invalid_choice": _("Please choose an area or venue from the list.")},
+    )
     date_from = forms.DateField(
         label=_("From"),
         required=False,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -23,7 +24,9 @@ class Figures:
     arrived: int = 0  # people checked in, walk-ins included
     walk_ins: int = 0
     cancelled_parties: int = 0
-    no_show_parties: int = 0  # confirmed ahead of time, never checked in
+    # Confirmed ahead of time, never checked in; None until the meeting has ended (a future
+    # meeting's expected people are not no-shows). A total adds up the meetings held.
+    no_show_parties: int | None = 0
     waitlisted_parties: int = 0
     over_capacity: int = 0  # people checked in beyond the capacity (never turned away)
     # need -> (parties that asked, of them parties that came); interpretation per language
@@ -41,7 +44,7 @@ class Figures:
             "waitlisted_parties",
             "over_capacity",
         ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            setattr(self, name, (getattr(self, name) or 0) + (getattr(other, name) or 0))
         for need, (asked, met) in other.needs.items():
             was_asked, was_met = self.needs.get(need, (0, 0))
             self.needs[need] = (was_asked + asked, was_met + met)
@@ -88,12 +91,16 @@ def figures_by_meeting(meetings: QuerySet[Meeting]) -> dict[int, Figures]:
         .values("meeting_id")
         .annotate(**aggregates)
     )
-    capacities = dict(meetings.values_list("pk", "capacity"))
-    result = {meeting_id: Figures() for meeting_id in capacities}
+    now = timezone.now()
+    capacities, result = {}, {}
+    for meeting_id, capacity, ends_at in meetings.values_list("pk", "capacity", "ends_at"):
+        capacities[meeting_id] = capacity
+        # No-shows only once a meeting has ended: before, "expected" is not "did not come".
+        result[meeting_id] = Figures(no_show_parties=0 if ends_at < now else None)
     for row in rows:
         figures = result[row["meeting_id"]]
         for name in Figures.__dataclass_fields__:
-            if name not in {"needs", "over_capacity"}:
+            if name not in {"needs", "over_capacity"} and getattr(figures, name) is not None:
                 setattr(figures, name, row[name] or 0)
         if (capacity := capacities[row["meeting_id"]]) is not None:
             figures.over_capacity = max(figures.arrived - capacity, 0)

@@ -87,6 +87,12 @@ class PlannedMeeting:
     starts_at: dt.datetime
     ends_at: dt.datetime
     venue_booked: bool
+    skipped: bool = False  # a booked day staff chose to leave out
+
+    @property
+    def day(self) -> str:
+        """The date in the venue's time zone, as the form's "skip" values give it."""
+        return self.starts_at.date().isoformat()
 
 
 def plan(

@@ -46,11 +46,18 @@ class StaffRsvpForm(RsvpChangeForm):
                 "Someone in the caller's group uses a wheelchair or needs step-free access "
                 "(optional)"
             ),
-            None,
+            _("So we can make sure the entrance and the room work for them."),
         ),
         "needs_childcare": (
             _("The caller's group would like childcare during the meeting (optional)"),
             None,
+        ),
+        "email": (
+            _("Email (optional)"),
+            _(
+                "Only to send the caller a confirmation and tell them if the meeting changes. "
+                "Without an email, read the private link out to the caller on the next page."
+            ),
         ),
     }
 

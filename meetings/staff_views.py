@@ -366,7 +366,7 @@ def _figures_row(figures):
         figures.arrived,
         figures.walk_ins,
         figures.cancelled_parties,
-        figures.no_show_parties,
+        "" if figures.no_show_parties is None else figures.no_show_parties,
         figures.waitlisted_parties,
         figures.over_capacity,
     ]
@@ -441,10 +441,14 @@ def generate_dates(model_admin, request, series):
             start_time=data["start_time"],
             end_time=data["end_time"],
         )
+        # "Skip this date", offered beside each day the venue is already booked.
+        skipped = set(request.POST.getlist("skip"))
+        for item in planned:
+            item.skipped = item.venue_booked and item.day in skipped
         if "create" in request.POST:
             meetings = scheduling.generate_meetings(
                 series=series,
-                planned=planned,
+                planned=[item for item in planned if not item.skipped],
                 venue=data["venue"],
                 language=data["language"],
                 interpretation_languages=data["interpretation_languages"],
@@ -469,6 +473,7 @@ def generate_dates(model_admin, request, series):
         "form": form,
         "planned": planned,
         "booked": sum(1 for item in planned or [] if item.venue_booked),
+        "to_create": sum(1 for item in planned or [] if not item.skipped),
     }
     return TemplateResponse(request, "admin/meetings/meetingseries/generate_dates.html", context)
 

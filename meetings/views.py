@@ -500,8 +500,11 @@ def _manage_page(request, rsvp, token, *, form=None, feedback_form=None, status=
 def _manage_post(view):
     """A POST from the private page, as `view(request, rsvp, token)`.
 
-    A GET (a mail scanner following a link) changes nothing and lands on the private page;
-    posts count against the rate limit; an unknown token gets the friendly 404.
+    A GET (a mail scanner following a link) changes nothing and lands on the private page.
+    A person changing or cancelling their own RSVP never counts against the rate limit (a
+    church's Wi-Fi is one client for the whole room; the limit is for new RSVPs); a post
+    with an unknown token does count, so guessing tokens is throttled too, and gets the
+    friendly 404.
     """
 
     @require_http_methods(["GET", "HEAD", "POST"])
@@ -509,10 +512,10 @@ def _manage_post(view):
     def wrapper(request, token):
         if request.method != "POST":
             return redirect("meetings:rsvp-manage", token=token)
-        if is_rate_limited(request):
-            return too_many_requests(request)
         rsvp = Rsvp.objects.by_token(token).first()
         if rsvp is None:
+            if is_rate_limited(request):
+                return too_many_requests(request)
             return _rsvp_not_found(request)
         return view(request, rsvp, token)
 
@@ -562,9 +565,13 @@ def rsvp_cancel(request, rsvp, token):
 
 @require_safe
 def privacy(request):
-    return render(
-        request, "meetings/privacy.html", {"retention_days": settings.RSVP_RETENTION_DAYS}
-    )
+    context = {
+        "retention_days": settings.RSVP_RETENTION_DAYS,
+        "language_cookie_days": settings.LANGUAGE_COOKIE_AGE // (24 * 60 * 60),
+        "language_cookie": settings.LANGUAGE_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+    }
+    return render(request, "meetings/privacy.html", context)
 
 
 # ---------------------------------------------------------------------------

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "meetings.middleware.StaffLanguageMiddleware",
     "meetings.middleware.RememberLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -222,7 +223,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")
-LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+# The language cookie lasts the browser session; a language the reader picked with the
+# switcher is kept this long (meetings.middleware.RememberLanguageMiddleware). The privacy
+# notice lists every cookie and its lifetime: change it with these.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 30
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
@@ -293,6 +297,9 @@ OUTBOX_STALE_SECONDS = env.int("OUTBOX_STALE_SECONDS", default=600)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Secure-only cookies follow HTTPS: over plain http nobody could log in or post a form.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SECURE_SSL_REDIRECT
+# Only pages with a form set it; it goes when the browser closes (a shared family phone
+# keeps no year-long trace of a police site).
+CSRF_COOKIE_AGE = None
 SECURE_HSTS_SECONDS = env.int(
     "SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365 if SECURE_SSL_REDIRECT else 0
 )
@@ -446,6 +453,10 @@ MEETINGS_PER_PAGE = 20
 # CLDR locales for date and time formats where the language code alone is too broad:
 # Spanish as written in the United States ("6:30 p.m."), not Spain ("18:30").
 BABEL_LOCALES = {"en": "en_US", "es": "es_US"}
-# Readers who expect a 12-hour clock that CLDR does not give their language: the words for
-# before and after noon. Vietnamese-American readers write "6:30 chiều", not "18:30".
-TWELVE_HOUR_CLOCKS = {"vi": ("sáng", "chiều")}
+# Readers who expect a 12-hour clock that CLDR does not give their language: from which hour
+# each word of the day applies. Vietnamese-American readers write "9:00 sáng", "12:00 trưa",
+# "3:00 chiều", "6:30 tối", not "18:30".
+TWELVE_HOUR_CLOCKS = {"vi": ((0, "sáng"), (12, "trưa"), (13, "chiều"), (18, "tối"))}
+# Long dates CLDR writes otherwise than the language's own print: Vietnamese-American papers
+# write "Thứ Tư, ngày 9 tháng 12 năm 2026" (CLDR: "Thứ Tư, 9 tháng 12, 2026").
+LONG_DATE_PATTERNS = {"vi": "EEEE, 'ngày' d 'tháng' M 'năm' y"}

@@ -178,12 +178,12 @@ class Visitor:
             self.page.reload()
         expect(locator).to_be_visible(timeout=1000)
 
-    def check(self, state):
-        """axe-core on the page as it is: no WCAG 2.1 A/AA violation."""
+    def check(self, state, *, tags=AXE_TAGS):
+        """axe-core on the page as it is: no WCAG 2.1 A/AA violation (or of other `tags`)."""
         page = self.page if self.profile.js else self._inspector_copy()
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(AXE_JS.read_text())
-        for violation in page.evaluate(AXE_RUN, AXE_TAGS):
+        for violation in page.evaluate(AXE_RUN, list(tags)):
             self._problem(
                 f"axe {violation['id']} ({violation['impact']}, {violation['count']} nodes) on "
                 f"{state}: {violation['help']}; e.g. {violation['targets']}"

@@ -130,8 +130,20 @@ def test_rsvp_change_and_cancel(web, app, mailbox, profile):
     visitor.goto(f"/meetings/{slug}/")
     visitor.eventually_shows(seats_left(visitor, 8))
 
+    # "Cancel my RSVP" asks once: a mis-tap frees no seat, and "Keep my RSVP" goes back.
     page.goto(link)
-    press(visitor, page.get_by_role("button", name=t("Cancel my RSVP")))
+    press(visitor, page.get_by_role("link", name=t("Cancel my RSVP")))
+    expect(page.get_by_role("button", name=t("Yes, cancel my RSVP"))).to_be_in_viewport()
+    visitor.check("private page, asked to confirm the cancel")
+    press(visitor, page.get_by_role("link", name=t("Keep my RSVP")))
+    expect(page.get_by_text(confirmed(visitor, 2))).to_be_visible()
+    expect(page.get_by_role("button", name=t("Yes, cancel my RSVP"))).to_have_count(0)
+    visitor.goto(f"/meetings/{slug}/")
+    visitor.eventually_shows(seats_left(visitor, 8))
+
+    page.goto(link)
+    press(visitor, page.get_by_role("link", name=t("Cancel my RSVP")))
+    press(visitor, page.get_by_role("button", name=t("Yes, cancel my RSVP")))
     expect(
         page.get_by_text(t("Your RSVP is cancelled. Thank you for letting us know."))
     ).to_be_visible()
@@ -188,7 +200,8 @@ def test_waitlist_moves_up_when_a_party_cancels(web, app, mailbox, profile):
 
     # The first party cancels: its seats go to the waitlist.
     first.page.goto(first_link)
-    press(first, first.page.get_by_role("button", name=t("Cancel my RSVP")))
+    press(first, first.page.get_by_role("link", name=t("Cancel my RSVP")))
+    press(first, first.page.get_by_role("button", name=t("Yes, cancel my RSVP")))
     expect(first.page.get_by_text(t("You cancelled this RSVP."))).to_be_visible()
 
     promoted = mailbox.wait_for(second_email, count=2)
@@ -206,3 +219,30 @@ def test_waitlist_moves_up_when_a_party_cancels(web, app, mailbox, profile):
     assert new_link != waitlisted.link_to("/rsvp/")
     second.page.goto(new_link)
     expect(second.page.get_by_text(confirmed(second, 1))).to_be_visible()
+
+
+@pytest.mark.parametrize("profile", profiles("vi-phone-js", "es-desktop-nojs"))
+def test_private_page_after_the_meeting_holds_no_seat(web, app, profile):
+    """Opened from the follow-up email after the meeting, the private page thanks the
+    person; it no longer says seats are kept or offers to add the event to a calendar."""
+    slug, _title = seed.meeting(app, capacity=10, name="ended")
+    visitor = web.visitor(profile)
+    page, t = visitor.page, visitor.t
+    visitor.goto(f"/meetings/{slug}/")
+    send_rsvp(visitor, party_size=2, email=address("ended"))
+    expect(page.get_by_text(confirmed(visitor, 2))).to_be_visible()
+
+    app.manage(
+        "shell",
+        "-c",
+        "import datetime as dt; from django.utils import timezone; "
+        "from meetings.models import Meeting; "
+        "start = timezone.now() - dt.timedelta(hours=3); "
+        f"Meeting.objects.filter(slug={slug!r}).update("
+        "starts_at=start, ends_at=start + dt.timedelta(hours=1))",
+    )
+    page.reload()
+    expect(page.get_by_text(t("This meeting has ended. Thank you for your RSVP."))).to_be_visible()
+    expect(page.get_by_text(confirmed(visitor, 2))).to_have_count(0)
+    expect(page.get_by_role("link", name=t("Add to my calendar (.ics file)"))).to_have_count(0)
+    visitor.check("private page after the meeting")

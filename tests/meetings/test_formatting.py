@@ -27,7 +27,7 @@ NNBSP = "\u202f"  # CLDR puts a narrow no-break space before AM/PM
     [
         ("en", "Wednesday, February 12, 2025"),
         ("es", "miércoles, 12 de febrero de 2025"),
-        ("vi", "Thứ Tư, 12 tháng 2, 2025"),
+        ("vi", "Thứ Tư, ngày 12 tháng 2 năm 2025"),
     ],
 )
 def test_long_date_is_written_for_the_language(code, expected):
@@ -37,7 +37,7 @@ def test_long_date_is_written_for_the_language(code, expected):
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("en", f"6:00{NNBSP}PM"), ("es", f"6:00{NNBSP}p.m."), ("vi", "6:00 chiều")],
+    [("en", f"6:00{NNBSP}PM"), ("es", f"6:00{NNBSP}p.m."), ("vi", "6:00 tối")],
 )
 def test_short_time_is_written_for_the_language(code, expected):
     with translation.override(code):
@@ -55,7 +55,7 @@ def test_short_time_uses_the_datetimes_own_time_zone():
     ("code", "expected"),
     [
         ("es", f"6:00{NNBSP}p.m. – 7:30{NNBSP}p.m."),
-        ("vi", "6:00 chiều – 7:30 chiều"),
+        ("vi", "6:00 tối – 7:30 tối"),
     ],
 )
 def test_time_range_is_written_for_the_language(code, expected):
@@ -106,5 +106,6 @@ def test_vietnamese_morning_and_noon_times_use_the_12_hour_clock():
     zone = zoneinfo.ZoneInfo("America/Chicago")
     with translation.override("vi"):
         assert short_time(dt.datetime(2025, 2, 12, 9, 5, tzinfo=zone)) == "9:05 sáng"
-        assert short_time(dt.datetime(2025, 2, 12, 12, 0, tzinfo=zone)) == "12:00 chiều"
+        assert short_time(dt.datetime(2025, 2, 12, 12, 0, tzinfo=zone)) == "12:00 trưa"
+        assert short_time(dt.datetime(2025, 2, 12, 15, 0, tzinfo=zone)) == "3:00 chiều"
         assert short_time(dt.datetime(2025, 2, 12, 0, 30, tzinfo=zone)) == "12:30 sáng"

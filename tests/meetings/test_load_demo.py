@@ -175,6 +175,29 @@ def test_load_demo_makes_no_staff_user_in_production(settings):
     from django.contrib.auth.models import User
 
     settings.DEBUG = False
-    call_command("load_demo", stdout=StringIO())
+    output = StringIO()
+    call_command("load_demo", stdout=output)
 
     assert not User.objects.exists()
+    # It says how to make the first staff users instead, one command per role.
+    said = output.getvalue()
+    assert "manage.py createsuperuser" in said
+    for role in ("Outreach coordinators", "Door volunteers", "Viewers"):
+        assert f"Group.objects.get(name='{role}')" in said
+    assert "manage.py changepassword" in said
+
+
+def test_the_printed_commands_make_a_staff_user_in_a_role(settings):
+    from django.contrib.auth.models import User
+
+    settings.DEBUG = False
+    output = StringIO()
+    call_command("load_demo", stdout=output)
+    line = next(line for line in output.getvalue().splitlines() if "'Door volunteers'" in line)
+    code = line.split('shell -c "', 1)[1].rstrip('"').replace("NAME", "maria")
+
+    call_command("shell", command=code)
+
+    user = User.objects.get(username="maria")
+    assert user.is_staff and not user.has_usable_password()
+    assert user.has_perm("meetings.check_in_rsvp") and not user.has_perm("meetings.export_rsvp")

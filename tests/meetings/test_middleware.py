@@ -23,14 +23,25 @@ def test_viewing_a_page_remembers_its_language(client):
 
 
 @pytest.mark.django_db
-def test_language_cookie_lasts_a_year_site_wide(client):
+def test_language_cookie_lasts_the_browser_session_site_wide(client):
     cookie = client.get(listing("es")).cookies[COOKIE]
 
-    assert (cookie["max-age"], cookie["path"], cookie["samesite"]) == (
-        settings.LANGUAGE_COOKIE_AGE,
+    assert (cookie["max-age"], cookie["expires"], cookie["path"], cookie["samesite"]) == (
+        "",
+        "",
         "/",
         "Lax",
     )
+
+
+@pytest.mark.django_db
+def test_a_language_picked_on_one_of_our_pages_is_kept_thirty_days(client):
+    # The browser test (tests/e2e/test_pages.py) clicks the switcher; here, what it sends.
+    picked = client.get(listing("vi"), headers={"referer": f"http://testserver{listing('es')}"})
+    elsewhere = client.get(listing("es"), headers={"referer": "https://example.org/vi/"})
+
+    assert picked.cookies[COOKIE]["max-age"] == 30 * 24 * 60 * 60
+    assert elsewhere.cookies[COOKIE]["max-age"] == ""
 
 
 @pytest.mark.django_db

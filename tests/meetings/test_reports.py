@@ -32,9 +32,9 @@ def door(meeting):
 
 
 def test_figures_count_people_and_parties_the_way_the_door_saw_them(django_assert_num_queries):
-    meeting = MeetingFactory()
+    meeting = MeetingFactory(starts_at=timezone.now() - dt.timedelta(hours=3))  # it was held
     door(meeting)
-    quiet = MeetingFactory()  # nobody RSVPed
+    quiet = MeetingFactory()  # ahead, and nobody RSVPed yet
 
     with django_assert_num_queries(2):  # the meetings' ids, and one grouped count
         figures = reports.figures_by_meeting(Meeting.objects.filter(pk__in=[meeting.pk, quiet.pk]))
@@ -51,13 +51,14 @@ def test_figures_count_people_and_parties_the_way_the_door_saw_them(django_asser
         # A cancelled party's need was not asked for any more.
         needs={"childcare": (1, 1), "interpretation:es": (2, 1)},
     )
-    assert figures[quiet.pk] == reports.Figures()
+    # A meeting ahead has no no-shows yet: "expected" is not "did not come".
+    assert figures[quiet.pk] == reports.Figures(no_show_parties=None)
 
 
 def test_a_series_report_lists_its_published_meetings_oldest_first_with_totals():
     series = MeetingSeriesFactory()
     later = MeetingFactory(series=series, starts_at=timezone.now() + dt.timedelta(days=9))
-    sooner = MeetingFactory(series=series)
+    sooner = MeetingFactory(series=series, starts_at=timezone.now() - dt.timedelta(days=1))
     MeetingFactory(series=series, status=Meeting.Status.DRAFT)
     door(sooner)
     RsvpFactory(meeting=later, party_size=2, needs_childcare=True)
@@ -65,7 +66,8 @@ def test_a_series_report_lists_its_published_meetings_oldest_first_with_totals()
     rows, total = reports.series_rows(series)
 
     assert [meeting for meeting, _figures in rows] == [sooner, later]
-    assert (total.rsvp_people, total.arrived, total.no_show_parties) == (14, 9, 2)
+    # The later meeting's party that has not come yet is no no-show: only held meetings count.
+    assert (total.rsvp_people, total.arrived, total.no_show_parties) == (14, 9, 1)
     assert total.needs["childcare"] == (2, 1)
 
 

@@ -420,13 +420,14 @@ def test_series_counts_export_has_a_row_per_meeting_and_a_total(admin_client):
 # Reports
 
 
-def test_meeting_report_counts_what_happened(admin_client):
+def test_meeting_report_counts_what_happened(admin_client, time_machine):
     meeting = MeetingFactory(capacity=10)
     came = RsvpFactory(meeting=meeting, party_size=3, needs_childcare=True)
     came.check_in()
     RsvpFactory(meeting=meeting, party_size=2, needs_childcare=True)  # a no-show
     RsvpFactory(meeting=meeting, status=Rsvp.Status.CANCELLED)
     RsvpFactory(meeting=meeting, is_walk_in=True, party_size=4).check_in()
+    time_machine.move_to(meeting.ends_at + dt.timedelta(minutes=1))
 
     response = admin_client.get(admin_url("meetings_meeting_meeting_report", meeting.pk))
 

@@ -864,3 +864,12 @@ def test_rsvp_to_a_full_meeting_after_the_meeting_was_cached_is_waitlisted(clien
     post_rsvp(client, meeting, party_size="1")
 
     assert meeting.rsvps.get(party_size=1).status == Rsvp.Status.WAITLISTED
+
+
+def test_posts_with_made_up_private_links_count_against_the_rate_limit(client, settings):
+    # Changing or cancelling one's own RSVP never counts (tests/e2e/test_pages.py shows it in
+    # the browser); guessing private links does, so it is throttled like new RSVPs.
+    settings.RSVP_RATE_LIMIT = (2, 600)
+    guesses = [client.post(url("rsvp-cancel", token=f"made-up-{n}")) for n in range(3)]
+
+    assert [response.status_code for response in guesses] == [404, 404, 429]

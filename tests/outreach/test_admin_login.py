@@ -71,11 +71,12 @@ def test_lockout_ends_after_the_cool_off(client, staff, settings):
 
 
 def test_lockout_page_says_how_long_in_the_readers_language(client, staff):
-    client.cookies["django_language"] = "es"
+    # The admin speaks the staff member's browser language, never the public pages' cookie.
+    client.cookies["django_language"] = "vi"
     for n in range(5):
-        log_in(client, "officer", f"guess-{n}")
+        log_in(client, "officer", f"guess-{n}", HTTP_ACCEPT_LANGUAGE="es-US,es;q=0.9")
 
-    response = log_in(client, "officer", "guess-6")
+    response = log_in(client, "officer", "guess-6", HTTP_ACCEPT_LANGUAGE="es-US,es;q=0.9")
 
     assert response.status_code == 429
     assert response["Retry-After"] == "900"
@@ -115,7 +116,8 @@ def test_with_redis_down_a_login_is_refused_with_a_clear_message_not_a_500(clien
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    client.cookies["django_language"] = "es"
+    # The admin speaks the staff member's browser language (never the public pages' cookie).
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "es"
 
     response = log_in(client, "officer", "the-right-password-42")
 

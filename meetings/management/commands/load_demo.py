@@ -257,7 +257,7 @@ MEETINGS = [
         "title_vi": "Buổi tổng kết: những gì chúng tôi đã lắng nghe",
         "summary_en": "The chief reports back on what residents asked. No RSVP needed.",
         "summary_es": "El jefe comparte lo que preguntaron los residentes. No hace falta reservar.",
-        "summary_vi": "Cảnh sát trưởng chia sẻ lại những điều cư dân đã hỏi. Không cần đăng ký.",
+        "summary_vi": "Quyền Cảnh sát trưởng chia sẻ lại những điều cư dân đã hỏi. Không cần đăng ký.",
     },
 ]
 
@@ -296,7 +296,7 @@ OFFICE_HOURS = {
     "slug": "saturday-office-hours-vickery-meadow",
     "title_en": "Saturday office hours at the library",
     "title_es": "Horario de atención los sábados en la biblioteca",
-    "title_vi": "Giờ tiếp dân thứ Bảy tại thư viện",
+    "title_vi": "Gặp gỡ cảnh sát khu vực vào thứ Bảy tại thư viện",
     "description_en": "Drop in with a question for the neighbourhood officers. In Vietnamese.",
     "description_es": "Pase con una pregunta para los agentes del barrio. En vietnamita.",
     "description_vi": "Ghé qua để hỏi các cảnh sát khu vực. Bằng tiếng Việt.",
@@ -308,6 +308,22 @@ DEMO_STAFF = [
     ("demo-volunteer", "Door volunteers"),
     ("demo-viewer", "Viewers"),
 ]
+
+# What load_demo says on a production database (DEBUG off), where it makes no staff user.
+_ROLE_COMMAND = (
+    '  python manage.py shell -c "from django.contrib.auth.models import Group, User; '
+    "User.objects.create_user('NAME', is_staff=True).groups.add(Group.objects.get(name='{role}'))\""
+)
+PRODUCTION_STAFF_HELP = "\n".join(
+    [
+        "No demo staff users on a production database. The first staff user:",
+        "  python manage.py createsuperuser",
+        "Then one per person, in its role (NAME: their user name), and a password they type:",
+        *[_ROLE_COMMAND.format(role=role) for _username, role in DEMO_STAFF],
+        "  python manage.py changepassword NAME",
+        "Or in the admin: Users, Add, tick 'Staff status', and pick the role under Groups.",
+    ]
+)
 
 
 def coming_wednesday(today):
@@ -499,6 +515,7 @@ class Command(BaseCommand):
         """One demo user per staff role, on a development database only (DEBUG on), with a
         password derived from the development SECRET_KEY and printed here."""
         if not settings.DEBUG:
+            self.stdout.write(PRODUCTION_STAFF_HELP)
             return
         from django.contrib.auth.models import Group, User
 

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -89,6 +89,7 @@ def check_in(model_admin, request, meeting):
     _require(request, "meetings.check_in_rsvp")
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     walk_in_form = WalkInForm(meeting=meeting)
+    form: WalkInForm | CheckInTapForm
     if request.method == "POST":
         if "walk_in" in request.POST:
             walk_in_form = form = WalkInForm(request.POST, meeting=meeting)
@@ -276,6 +277,8 @@ def check_in_worker(model_admin, request, meeting):
     scope (the folder it is served from) covers the page and nothing else of the site."""
     _require(request, "meetings.check_in_rsvp")
     path = finders.find("admin_outreach/check_in_worker.js")
+    if not isinstance(path, str):  # the static files ship with the code: never in practice
+        raise Http404
     with open(path, encoding="utf-8") as script:
         response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
     add_never_cache_headers(response)

@@ -95,11 +95,11 @@ def test_reports_count_no_shows_only_for_meetings_that_happened(web, app, profil
     held = table.get_by_role("row").filter(has_text=f"held {tag}")
     ahead = table.get_by_role("row").filter(has_text=f"ahead {tag}")
     total = table.get_by_role("row").filter(has_text=t("Total"))
-    # Columns: RSVPs (parties), RSVPs (people), expected, arrived, walk-ins, cancellations,
-    # no-shows (parties).
-    assert cells(held) == ["2", "4", "4", "2", "0", "0", "1"]
-    assert cells(ahead) == ["2", "4", "4", "0", "0", "0", "—"]
-    assert cells(total) == ["4", "8", "8", "2", "0", "0", "1"]
+    # Columns: RSVPs (parties), RSVPs (people), expected, arrived, walk-ins, over capacity
+    # (people), cancellations, no-shows (parties).
+    assert cells(held) == ["2", "4", "4", "2", "0", "0", "0", "1"]
+    assert cells(ahead) == ["2", "4", "4", "0", "0", "0", "0", "—"]
+    assert cells(total) == ["4", "8", "8", "2", "0", "0", "0", "1"]
     staff.check("series report")
 
     ahead.get_by_role("link").click()
@@ -112,9 +112,10 @@ def test_reports_count_no_shows_only_for_meetings_that_happened(web, app, profil
     export = page.request.get(f"/admin/meetings/meetingseries/{series_id}/export-series-counts/")
     lines = export.text().lstrip("\ufeff").splitlines()
     by_title = {line.split(",")[0]: line.split(",") for line in lines[1:]}
-    assert by_title[f"held {tag}"][-2] == "1"  # no-shows (parties), then waitlisted
-    assert by_title[f"ahead {tag}"][-2] == ""
-    assert by_title[t("Total")][-2] == "1"
+    # no-shows (parties), then waitlisted and over capacity
+    assert by_title[f"held {tag}"][-3] == "1"
+    assert by_title[f"ahead {tag}"][-3] == ""
+    assert by_title[t("Total")][-3] == "1"
 
 
 @pytest.mark.parametrize("profile", profiles("es-phone-nojs", "vi-desktop-js"))

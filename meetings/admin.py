@@ -1,5 +1,7 @@
 """Staff screens: venues, series, meetings and who is coming."""
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -21,9 +23,11 @@ from meetings import alerts, outbox, staff_views
 from meetings.models import (
     AlertSubscriber,
     Meeting,
+    MeetingQuerySet,
     MeetingSeries,
     OutgoingEmail,
     Rsvp,
+    RsvpQuerySet,
     Venue,
 )
 from meetings.qrcodes import qr_svg
@@ -40,6 +44,14 @@ from meetings.services import (
 from meetings.staff_forms import StaffRsvpForm
 from meetings.tokens import manage_url
 from meetings.widgets import LabelledSplitDateTime
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    _ModelAdminMixinBase = admin.ModelAdmin[Any]
+else:
+    # The mixins below go on model admins: only the type checker needs to know.
+    _ModelAdminMixinBase = object
 
 
 def _index_with_door_meetings(index):
@@ -78,7 +90,7 @@ class MissingTranslationFilter(admin.SimpleListFilter):
 
     title = _("missing translation")
     parameter_name = "missing_translation"
-    fields = ()
+    fields: tuple[str, ...] = ()
 
     def lookups(self, request, model_admin):
         return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
@@ -109,7 +121,7 @@ class MeetingMissingTranslationFilter(MissingTranslationFilter):
     fields = ("title", "summary", "description")
 
 
-class CoordinatorsSeeHistory:
+class CoordinatorsSeeHistory(_ModelAdminMixinBase):
     """Who changed what and when (Django's admin log, per object) is for those who may
     change the object (coordinators), not for viewers or door volunteers."""
 
@@ -211,7 +223,9 @@ class MeetingAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["interpretation_languages"].choices = settings.LANGUAGES
+        languages = self.fields["interpretation_languages"]
+        assert isinstance(languages, forms.MultipleChoiceField)
+        languages.choices = settings.LANGUAGES
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -243,7 +257,7 @@ class RsvpInline(admin.TabularInline):
         "needs_summary",
         "checked_in_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # names only: no rows of several fields
     ordering = ["status", "created_at"]
 
     def has_add_permission(self, request, obj=None):
@@ -255,7 +269,7 @@ class RsvpInline(admin.TabularInline):
 
 
 def rsvp_needs(rsvp):
-    needs = []
+    needs: list[StrOrPromise] = []
     if rsvp.needs_interpretation:
         needs.append(
             _("interpretation into %(language)s")
@@ -268,7 +282,7 @@ def rsvp_needs(rsvp):
     return ", ".join(str(need) for need in needs) or "—"
 
 
-class LabelledDateTimes:
+class LabelledDateTimes(_ModelAdminMixinBase):
     """Every date and time input of the admin's split widgets has an accessible name."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -338,7 +352,9 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_seat_counts()
+        meetings = super().get_queryset(request)
+        assert isinstance(meetings, MeetingQuerySet)
+        return meetings.with_seat_counts()
 
     # Read-only (viewers, door volunteers): no helper field of the change form ("Apply to
     # later: None"), and the interpretation languages in words, not the stored list.
@@ -354,7 +370,7 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
                 name,
                 {
                     **options,
-                    "fields": [swaps.get(f, f) for f in options["fields"] if swaps.get(f, f)],
+                    "fields": [swaps.get(f, f) for f in options["fields"] if swaps.get(f, f)],  # type: ignore[arg-type]  # this admin's fieldsets list names, never rows of several
                 },
             )
             for name, options in fieldsets
@@ -514,7 +530,7 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
         """An RSVP taken by phone or at the desk: the same capacity rules as the public form."""
         meeting = self.get_object(request, object_id)
         if meeting is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]  # a private ModelAdmin helper the stubs leave out
         if not request.user.has_perm("meetings.add_rsvp"):
             raise PermissionDenied
         form = StaffRsvpForm(request.POST or None, meeting=meeting)
@@ -694,7 +710,9 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_shared_email()
+        rsvps = super().get_queryset(request)
+        assert isinstance(rsvps, RsvpQuerySet)
+        return rsvps.with_shared_email()
 
     def save_model(self, request, obj, form, change):
         before = Rsvp.objects.filter(pk=obj.pk).values(*NOTICE_FIELDS).first() if change else None
@@ -790,7 +808,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "handed_over_at",
         "rsvp",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # names only: no rows of several fields
     change_list_template = "admin/meetings/outgoingemail/change_list.html"
     change_form_template = "admin/meetings/outgoingemail/change_form.html"
 

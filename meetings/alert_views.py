@@ -7,6 +7,7 @@ List-Unsubscribe-Post header (RFC 8058), without a CSRF token: the signed link i
 """
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
@@ -39,7 +40,7 @@ def _private(response):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def subscribe(request):
+def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if is_rate_limited(request, scope="alerts"):
             return too_many_requests(request)
@@ -82,7 +83,7 @@ def _flat(choices):
 
 
 @require_safe
-def sent(request):
+def sent(request: HttpRequest) -> HttpResponse:
     return render(request, "meetings/alerts_sent.html")
 
 
@@ -92,11 +93,11 @@ def _link_not_valid(request):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def confirm(request, token):
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
     choice = alerts.choice_for_token(token)
     if choice is None:
         return _link_not_valid(request)
-    context = {"what": alerts.describe(choice), "token": token}
+    context: dict[str, object] = {"what": alerts.describe(choice), "token": token}
     if request.method == "POST":
         alerts.confirm(choice, language=translation.get_language())
         context["unsubscribe_url"] = alerts.unsubscribe_url(choice.subscriber)
@@ -108,7 +109,7 @@ def confirm(request, token):
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def unsubscribe(request, token):
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     subscriber_id = alerts.subscriber_id_for_token(token)
     if subscriber_id is None:
         return _link_not_valid(request)

@@ -22,7 +22,7 @@ from typing import Literal
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -489,8 +489,10 @@ def _page(request, filters):
     tags=["meetings"],
 )
 def list_meetings(
-    request, filters: Query[MeetingFilters], accept_language: str | None = _accept_language()
-):
+    request: HttpRequest,
+    filters: Query[MeetingFilters],
+    accept_language: str | None = _accept_language(),
+) -> HttpResponse:
     with translation.override(request_language(request)):
         _check_language(filters.language, "language")
         if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
@@ -515,11 +517,11 @@ def list_meetings(
     tags=["meetings"],
 )
 def get_meeting(
-    request,
+    request: HttpRequest,
     slug: str,
     params: Query[LanguageOnly],
     accept_language: str | None = _accept_language(),
-):
+) -> HttpResponse:
     def build():
         meeting = Meeting.objects.published().for_listing().filter(slug=slug).first()
         if meeting is None:
@@ -548,8 +550,10 @@ def _venue(venue):
     tags=["places"],
 )
 def list_venues(
-    request, params: Query[LanguageOnly], accept_language: str | None = _accept_language()
-):
+    request: HttpRequest,
+    params: Query[LanguageOnly],
+    accept_language: str | None = _accept_language(),
+) -> HttpResponse:
     return _answer(
         request,
         lambda: VenueList(items=[_venue(venue) for venue in Venue.objects.order_by("name")]),
@@ -576,8 +580,10 @@ def _series(series):
     tags=["series"],
 )
 def list_series(
-    request, params: Query[LanguageOnly], accept_language: str | None = _accept_language()
-):
+    request: HttpRequest,
+    params: Query[LanguageOnly],
+    accept_language: str | None = _accept_language(),
+) -> HttpResponse:
     return _answer(
         request,
         lambda: SeriesList(items=[_series(series) for series in MeetingSeries.objects.all()]),

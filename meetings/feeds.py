@@ -3,6 +3,7 @@ of newly announced meetings. The calendars themselves are built in meetings/ical
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Self
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.utils.translation import gettext, pgettext
 
 from meetings import ical
 from meetings.formatting import language_name, long_date, time_range
-from meetings.models import Meeting
+from meetings.models import Meeting, MeetingSeries, Venue
 
 ATOM_ITEMS = 30
 
@@ -29,7 +30,7 @@ class CalendarFeed:
     time_zone: str | None = None
 
     @classmethod
-    def for_all(cls):
+    def for_all(cls) -> Self:
         return cls(
             path=reverse("meetings:feed-all"),
             name=gettext("Police community meetings"),
@@ -39,7 +40,7 @@ class CalendarFeed:
         )
 
     @classmethod
-    def for_venue(cls, venue):
+    def for_venue(cls, venue: Venue) -> Self:
         return cls(
             path=reverse("meetings:feed-venue", kwargs={"slug": venue.slug}),
             name=gettext("Police community meetings at %(venue)s") % {"venue": venue.name},
@@ -49,7 +50,7 @@ class CalendarFeed:
         )
 
     @classmethod
-    def for_series(cls, series):
+    def for_series(cls, series: MeetingSeries) -> Self:
         return cls(
             path=reverse("meetings:feed-series", kwargs={"slug": series.slug}),
             name=pgettext("calendar name", "%(series)s: police community meetings")
@@ -59,7 +60,7 @@ class CalendarFeed:
         )
 
     @classmethod
-    def for_language(cls, code):
+    def for_language(cls, code: str) -> Self:
         language = language_name(code)
         return cls(
             path=reverse("meetings:feed-language", kwargs={"code": code}),
@@ -71,25 +72,25 @@ class CalendarFeed:
         )
 
     @property
-    def calendar_options(self):
+    def calendar_options(self) -> dict[str, Any]:
         """The keyword arguments of `build_calendar` and `feed_bytes` for this feed."""
         return {"name": self.name, "description": self.description, "time_zone": self.time_zone}
 
     @property
-    def url(self):
+    def url(self) -> str:
         return settings.SITE_URL + self.path
 
     @property
-    def webcal_url(self):
+    def webcal_url(self) -> str:
         """webcal:// makes browsers hand the address to the calendar app to subscribe."""
         return "webcal://" + self.url.split("://", 1)[1]
 
     @property
-    def google_url(self):
+    def google_url(self) -> str:
         return "https://calendar.google.com/calendar/render?" + urlencode({"cid": self.webcal_url})
 
     @property
-    def outlook_url(self):
+    def outlook_url(self) -> str:
         return "https://outlook.live.com/calendar/0/addfromweb?" + urlencode(
             {"url": self.url, "name": ical.safe_calendar_text(self.name)}
         )
@@ -103,7 +104,7 @@ def _google_time(value):
     return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def google_event_url(meeting):
+def google_event_url(meeting: Meeting) -> str:
     """Google Calendar's 'add this event' form, filled in (one event, not a subscription)."""
     details = "\n\n".join(part for part in [meeting.summary, _page_url(meeting)] if part)
     return "https://calendar.google.com/calendar/render?" + urlencode(

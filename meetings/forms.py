@@ -2,6 +2,8 @@
 
 import re
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from django import forms
@@ -17,6 +19,14 @@ from meetings.tokens import make_form_token, read_form_token
 from meetings.widgets import QuickSelect
 
 SEARCH_MAX_LENGTH = 100
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's own copy of its choice field `name`, to set its choices (`form.fields` is
+    typed as holding plain Fields, which have none)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), name
+    return field
 
 
 class MeetingFilterForm(forms.Form):
@@ -62,20 +72,21 @@ class MeetingFilterForm(forms.Form):
 
     def __init__(self, *args, venues=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [
+        choice_field(self, "language").choices = [
             ("", _("Any language")),
             *[(code, capfirst(name)) for code, name in settings.LANGUAGES],
         ]
         venues = list(venues if venues is not None else Venue.objects.all())
         areas = sorted({venue.area for venue in venues if venue.area})
-        self.fields["venue"].choices = [
+        choice_field(self, "venue").choices = [
             ("", _("Anywhere")),
             (_("Areas"), [(f"area:{area}", area) for area in areas]),
             (_("Venues"), [(f"venue:{venue.slug}", venue.name) for venue in venues]),
         ]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_to < date_from:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -157,11 +168,18 @@ def _language_choice(code, name):
     return native if native.casefold() == str(name).casefold() else f"{native} ({name})"
 
 
-class FocusFirstError:
+if TYPE_CHECKING:
+    from django.forms import BaseForm as _FormMixinBase
+else:
+    # A mixin for forms: only the type checker needs to know it sits on a form.
+    _FormMixinBase = object
+
+
+class FocusFirstError(_FormMixinBase):
     """Put the cursor on the first answer to fix: the browser scrolls there, with or without
     JavaScript, so a form sent back with errors needs no #fragment in its address."""
 
-    def full_clean(self):
+    def full_clean(self) -> None:
         super().full_clean()
         for name in self.errors:
             if name in self.fields and not self.fields[name].widget.is_hidden:
@@ -192,7 +210,7 @@ class RsvpChangeForm(FocusFirstError, forms.Form):
     """What a party tells us about itself (RSVP_ANSWER_FIELDS); the private link's page
     changes these."""
 
-    field_order = RSVP_ANSWER_FIELDS
+    field_order: Iterable[str] | None = RSVP_ANSWER_FIELDS
 
     party_size = PartySizeField(
         label=_("How many people are coming, including you and any children?")
@@ -239,7 +257,7 @@ class RsvpChangeForm(FocusFirstError, forms.Form):
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
-        self.fields["language"].choices = [
+        choice_field(self, "language").choices = [
             (code, _language_choice(code, name)) for code, name in settings.LANGUAGES
         ]
         page_language = translation.get_language()
@@ -249,7 +267,7 @@ class RsvpChangeForm(FocusFirstError, forms.Form):
             "The meeting is held in %(language)s. We bring interpreters for the languages "
             "people ask for."
         ) % {"language": language_name(meeting.language)}
-        self.fields["needs_interpretation"].choices = [
+        choice_field(self, "needs_interpretation").choices = [
             ("", _("No, thank you")),
             *[
                 (code, _("Yes, into %(language)s") % {"language": name})
@@ -329,14 +347,15 @@ class RsvpForm(RsvpChangeForm):
         self._token_used = True
         self.add_error(None, message)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("leave_empty"):
             raise ValidationError(
                 _("Please leave the field marked “Leave this field empty” empty."),
                 code="honeypot",
             )
-        if not self._token_is_current:
+        if self._token is None or not self._token_is_current:
             raise ValidationError(
                 _("This form is out of date. Please check your answers and send it again."),
                 code="bad_form_token",
@@ -471,7 +490,7 @@ class AlertSubscribeForm(forms.Form):
                     ],
                 )
             )
-        self.fields["about"].choices = choices
+        choice_field(self, "about").choices = choices
         self.fields["about"].error_messages["invalid_choice"] = _(
             "Please choose which meetings to hear about from the list."
         )
@@ -496,8 +515,9 @@ class AlertSubscribeForm(forms.Form):
             )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         if cleaned.get("leave_empty"):

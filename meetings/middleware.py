@@ -4,6 +4,7 @@ admin in the staff member's own."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -82,7 +83,7 @@ class StaffLanguageMiddleware:
         return self.get_response(request)
 
 
-def browser_language(request):
+def browser_language(request: HttpRequest) -> str:
     """The first of the browser's Accept-Language that the site speaks, else the default."""
     header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
     for code, _quality in parse_accept_lang_header(header):

@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def _is_trusted_proxy(address):
     return False
 
 
-def client_address(request):
+def client_address(request: HttpRequest) -> str:
     """REMOTE_ADDR, or with BEHIND_PROXY the address our proxies saw.
 
     Each proxy appends the address it received the request from to X-Forwarded-For, so the
@@ -52,12 +53,14 @@ def client_address(request):
     return address
 
 
-def hashed_client_address(request):
+def hashed_client_address(request: HttpRequest) -> str:
     """The client as a keyed hash of its address: what the rate limit and login throttle keep."""
     return salted_hmac("meetings.ratelimit", client_address(request)).hexdigest()[:32]
 
 
-def is_rate_limited(request, *, scope="rsvp", limit=None):
+def is_rate_limited(
+    request: HttpRequest, *, scope: str = "rsvp", limit: tuple[int, int] | None = None
+) -> bool:
     """Count this request; True once the client has gone over `limit` (requests, seconds),
     settings.RSVP_RATE_LIMIT unless given (the API passes settings.API_RATE_LIMIT).
 

@@ -7,6 +7,7 @@ fields with labels about the caller.
 """
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import own_language_name
-from meetings.forms import PartySizeField, RsvpChangeForm, RsvpForm
+from meetings.forms import PartySizeField, RsvpChangeForm, RsvpForm, choice_field
 from meetings.models import Rsvp, Venue
 from meetings.scheduling import MAX_DATES, pattern_dates
 from meetings.search import fold
@@ -80,7 +81,7 @@ class CheckInSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
+        choice_field(self, "status").choices = [
             ("", _("Coming (confirmed or waitlisted)")),
             ("arrived", _("Arrived")),
             ("expected", _("Not arrived yet")),
@@ -143,9 +144,9 @@ class WalkInForm(forms.Form):
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
         languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
-        self.fields["language"].choices = languages
+        choice_field(self, "language").choices = languages
         self.fields["language"].initial = meeting.language
-        self.fields["needs_interpretation"].choices = [("", _("No")), *languages]
+        choice_field(self, "needs_interpretation").choices = [("", _("No")), *languages]
         if not self.is_bound:
             self.fields["key"].initial = uuid.uuid4()
 
@@ -190,7 +191,9 @@ class GenerateDatesForm(forms.Form):
         label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"})
     )
     end_time = forms.TimeField(label=_("Ends at"), widget=forms.TimeInput(attrs={"type": "time"}))
-    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.order_by("name"))
+    venue: "forms.ModelChoiceField[Venue]" = forms.ModelChoiceField(
+        label=_("Venue"), queryset=Venue.objects.order_by("name")
+    )
     language = forms.ChoiceField(label=_("Held in"))
     interpretation_languages = forms.MultipleChoiceField(
         label=_("Interpretation into"), required=False, widget=forms.CheckboxSelectMultiple
@@ -201,10 +204,10 @@ class GenerateDatesForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["weekdays"].choices = sorted(WEEKDAYS.items())
+        choice_field(self, "weekdays").choices = sorted(WEEKDAYS.items())
         languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
-        self.fields["language"].choices = languages
-        self.fields["interpretation_languages"].choices = languages
+        choice_field(self, "language").choices = languages
+        choice_field(self, "interpretation_languages").choices = languages
 
     def clean_dates(self):
         days = []
@@ -219,8 +222,9 @@ class GenerateDatesForm(forms.Form):
                 ) from None
         return days
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start_time, end_time = cleaned.get("start_time"), cleaned.get("end_time")
         if start_time and end_time and end_time <= start_time:
             self.add_error("end_time", _("The meeting must end after it starts."))
@@ -277,7 +281,7 @@ class PartnerSnippetForm(forms.Form):
 
     def __init__(self, *args, venues=(), series=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shows"].choices = [
+        choice_field(self, "shows").choices = [
             ("all", _("All meetings")),
             (_("Venues"), [(f"venue:{venue.slug}", venue.name) for venue in venues]),
             (_("Series"), [(f"series:{item.slug}", item.title) for item in series]),
@@ -286,7 +290,7 @@ class PartnerSnippetForm(forms.Form):
                 [(f"language:{code}", capfirst(name)) for code, name in settings.LANGUAGES],
             ),
         ]
-        self.fields["page_language"].choices = [
+        choice_field(self, "page_language").choices = [
             (code, own_language_name(code)) for code, _name in settings.LANGUAGES
         ]
 

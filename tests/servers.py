@@ -5,8 +5,11 @@ Nothing here touches the shared PostgreSQL (5432) or Redis (6379).
 """
 
 import contextlib
+import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +72,59 @@ def dockerfile_server_command(port, env):
     return [str(BIN / args[0]), *args[1:]]
 
 
+def dockerfile_shell(port):
+    """The whole of the Dockerfile's CMD, the `sh -c` line its container runs (migrations,
+    then the server), with the server bound to 127.0.0.1:`port` instead of 0.0.0.0:8000 (the
+    address compose's healthcheck and Caddy reach)."""
+    cmd = [line for line in (ROOT / "Dockerfile").read_text().splitlines() if line[:4] == "CMD "]
+    argv = json.loads(cmd[-1][4:])
+    assert argv[:2] == ["sh", "-c"], argv
+    shell = argv[2]
+    for listen, here in (("--host 0.0.0.0", "--host 127.0.0.1"), ("--port 8000", f"--port {port}")):
+        shell, count = re.subn(rf"{re.escape(listen)}(?!\S)", here, shell)
+        assert count == 1, f"the CMD does not say {listen} once: {argv[2]}"
+    return shell
+
+
+@contextlib.contextmanager
+def container_process(shell, env, log):
+    """`sh -c shell` from the project's folder (the image's WORKDIR), in a session of its own,
+    writing to the file `log`; yields the process. On leaving, the whole session is stopped
+    (a migration under way, or the server and its workers): TERM, then KILL after 30 s."""
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: S603
+            ["sh", "-c", shell],  # noqa: S607
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def wait_for_http(url, process, log, *, seconds):
+    """The first answer of `url` (see `http`), polled until the deadline; RuntimeError with
+    the server's log if `process` ends first or nothing answers within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return http(url, timeout=10)
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text()) from None
+            time.sleep(0.2)
+
+
 def http(url, *, data=None, headers=None, timeout=30):
     """(status, headers, body text) without following redirects or raising on 4xx/5xx."""
 
@@ -102,15 +158,7 @@ def production_server(env, *, workers=3):
             )
             base = f"http://127.0.0.1:{port}"
             try:
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        http(f"{base}/healthz", timeout=10)
-                        break
-                    except OSError:
-                        if process.poll() is not None or time.monotonic() > deadline:
-                            raise RuntimeError(log.read_text()) from None
-                        time.sleep(0.2)
+                wait_for_http(f"{base}/healthz", process, log, seconds=30)
                 yield base, log
             finally:
                 process.terminate()

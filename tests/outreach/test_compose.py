@@ -4,12 +4,24 @@ service's command is run here the way its container would run it (compose's envi
 
 import re
 import shutil
+import sqlite3
 import subprocess
 
 import pytest
 import yaml
 
-from tests.servers import BIN, ROOT, clean_env, production_server
+from tests.servers import (
+    BIN,
+    ROOT,
+    clean_env,
+    container_process,
+    dockerfile_shell,
+    free_port,
+    http,
+    manage,
+    production_server,
+    wait_for_http,
+)
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -117,6 +129,110 @@ def test_the_web_healthcheck_passes_with_a_real_allowed_hosts():
     for name in ("proxy", "worker", "scheduler", "purge"):
         assert SERVICES[name]["depends_on"]["web"]["condition"] == "service_healthy"
     assert int(web["healthcheck"]["interval"].rstrip("s")) <= 10
+
+
+# The web service: the image's CMD -----------------------------------------------------------
+
+
+def web_env(database, **overrides):
+    """The web container's environment over the SQLite file `database`, with the cache in
+    memory (no `redis` host here) and the image's own MIGRATE_ON_START unless given."""
+    env = container_env("web", DATABASE_URL=f"sqlite:///{database}", **overrides)
+    env.pop("CACHE_URL")
+    if "MIGRATE_ON_START" not in overrides:
+        env.pop("MIGRATE_ON_START")
+    return env
+
+
+def tables(database):
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {name for (name,) in rows}
+
+
+def test_the_image_migrates_a_new_database_then_serves(tmp_path):
+    database = tmp_path / "db.sqlite3"
+    env = web_env(database)
+    port = free_port()
+
+    with container_process(dockerfile_shell(port), env, tmp_path / "log") as process:
+        status, _headers, body = wait_for_http(
+            f"http://127.0.0.1:{port}/healthz", process, tmp_path / "log", seconds=120
+        )
+        manage("migrate", "--check", env=env)  # fails while a migration is unapplied
+
+    assert (status, body) == (200, "ok")
+    assert {"django_migrations", "meetings_meeting", "meetings_rsvp"} <= tables(database)
+
+
+def test_the_web_service_serves_without_migrating(tmp_path):
+    """compose's `web` sets MIGRATE_ON_START=false: the `migrate` service has done it once."""
+    database = tmp_path / "db.sqlite3"
+    port = free_port()
+
+    with container_process(
+        dockerfile_shell(port), web_env(database, MIGRATE_ON_START="false"), tmp_path / "log"
+    ) as process:
+        status, _headers, _body = wait_for_http(
+            f"http://127.0.0.1:{port}/healthz", process, tmp_path / "log", seconds=120
+        )
+
+    assert status == 200  # the database answers
+    assert tables(database) == set()
+
+
+def test_a_failing_migrate_stops_the_container_instead_of_serving(tmp_path):
+    """A database it cannot open: the container exits with an error (docker restarts it, and
+    compose's healthcheck never sees a server on a half-migrated database)."""
+    port = free_port()
+    env = web_env(tmp_path / "missing-folder" / "db.sqlite3")
+
+    with container_process(dockerfile_shell(port), env, tmp_path / "log") as process:
+        with pytest.raises(RuntimeError):
+            wait_for_http(
+                f"http://127.0.0.1:{port}/healthz", process, tmp_path / "log", seconds=120
+            )
+        returncode = process.poll()
+
+    assert returncode not in (None, 0)
+    assert "unable to open database file" in (tmp_path / "log").read_text()
+
+
+@pytest.mark.parametrize("from_proxy", [False, True], ids=["client", "proxy"])
+def test_forwarded_proto_and_host_count_only_from_the_proxy(tmp_path, from_proxy):
+    """compose's `web` believes X-Forwarded-Proto and -Host from the proxy's address alone. A
+    client reaching the server directly, even one naming the proxy in X-Forwarded-For, is
+    still on plain http at its own host: the HTTPS redirect says so. (From the proxy, here by
+    making 127.0.0.1 the proxy's address, the same headers are believed.)"""
+    port = free_port()
+    env = web_env(
+        tmp_path / "db.sqlite3",
+        SECURE_SSL_REDIRECT="true",
+        USE_X_FORWARDED_HOST="true",
+        ALLOWED_HOSTS="127.0.0.1,outreach.example.org",
+    )
+    assert env["BEHIND_PROXY"] == "true" and env["FORWARDED_ALLOW_IPS"] == "172.30.0.10"
+    if from_proxy:
+        env["FORWARDED_ALLOW_IPS"] = "127.0.0.1"
+    manage("collectstatic", "--no-input", env=env)
+    page = f"http://127.0.0.1:{port}/en/privacy/"
+    forwarded = {"X-Forwarded-For": "172.30.0.10", "X-Forwarded-Host": "outreach.example.org"}
+
+    with container_process(dockerfile_shell(port), env, tmp_path / "log") as process:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process, tmp_path / "log", seconds=120)
+        says_https = http(page, headers={**forwarded, "X-Forwarded-Proto": "https"})
+        says_http = http(page, headers={**forwarded, "X-Forwarded-Proto": "http"})
+
+    if from_proxy:
+        assert says_https[0] == 200
+        assert (says_http[0], says_http[1]["Location"]) == (
+            301,
+            "https://outreach.example.org/en/privacy/",
+        )
+    else:
+        own_host = f"https://127.0.0.1:{port}/en/privacy/"
+        assert (says_https[0], says_https[1]["Location"]) == (301, own_host)
+        assert (says_http[0], says_http[1]["Location"]) == (301, own_host)
 
 
 def seconds(value):

@@ -431,7 +431,13 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
             *staff_urls(
                 self,
                 "meeting",
-                ["check_in", "export_rsvps", "meeting_report", "duplicate_meeting"],
+                [
+                    "check_in",
+                    "export_rsvps",
+                    "meeting_report",
+                    "duplicate_meeting",
+                    "message_rsvps_view",
+                ],
             ),
         ]
         return urls + super().get_urls()
@@ -547,7 +553,7 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
         SharedEmailFilter,
     ]
     list_select_related = ["meeting"]
-    search_fields = ["first_name", "email", "meeting__title"]
+    search_fields = ["first_name", "email", "phone", "meeting__title"]
     readonly_fields = [
         "meeting",
         "status",
@@ -563,6 +569,7 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
         "party_size",
         "first_name",
         "email",
+        "phone",
         "language",
         "needs_interpretation",
         "needs_wheelchair_access",
@@ -577,7 +584,7 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
     actions = ["check_in", "undo_check_in", "cancel_rsvps"]
 
     # What only roles with "view_rsvp_contact" see (README, "Staff roles").
-    contact_fields = ("email", "note")
+    contact_fields = ("email", "phone", "note")
 
     def _sees_contact(self, request):
         return request.user.has_perm("meetings.view_rsvp_contact")
@@ -681,17 +688,20 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
+        "channel",
         "language",
         "status",
         "attempts",
         "next_attempt_at",
         "sent_at",
         "last_error",
+        "delivery_status",
     ]
-    list_filter = ["status", "kind", "language"]
+    list_filter = ["status", "channel", "kind", "language"]
     date_hierarchy = "created_at"
     fields = [
         "kind",
+        "channel",
         "language",
         "status",
         "attempts",
@@ -699,6 +709,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
         "last_error",
+        "delivery_status",
         "rsvp",
     ]
     readonly_fields = fields

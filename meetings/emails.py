@@ -33,12 +33,15 @@ from django.core.mail.backends import smtp
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django_tasks import task
 
+from meetings import sms_backend, texts
 from meetings.ical import meeting_calendar_bytes
-from meetings.models import OutgoingEmail, Rsvp
+from meetings.models import OutgoingEmail, Rsvp, SmsOptOut
+from meetings.phones import opt_out_hash
 from meetings.tokens import manage_url
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 Kind = OutgoingEmail.Kind
 Status = OutgoingEmail.Status
+Channel = OutgoingEmail.Channel
 
 
 def rsvp_confirmation(rsvp: "Rsvp", *, token: str, same_email: bool = False) -> None:
@@ -81,6 +85,14 @@ def feedback_request(rsvp: "Rsvp", *, token: str) -> None:
     _queue(Kind.FEEDBACK_REQUEST, [rsvp], token=token)
 
 
+def staff_message(
+    rsvps: Iterable["Rsvp"], *, template: str, **fields: object
+) -> list[OutgoingEmail]:
+    """A short message from staff about the meeting (`template`, one of
+    texts.STAFF_TEMPLATES, with its `fields`), in each party's language, by email and text."""
+    return _queue(Kind.STAFF_MESSAGE, rsvps, template=template, **fields)
+
+
 def sender_address() -> str:
     """DEFAULT_FROM_EMAIL's address under the site's name in the active language."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
@@ -91,16 +103,15 @@ def sender_address() -> str:
 
 
 def _queue(kind, rsvps, *, token=None, **context):
-    """One outbox row per RSVP with an email, and one task naming the rows, in one go.
+    """One outbox row per RSVP with an email, one per RSVP with a phone number (a text),
+    and one task naming the rows, in one go.
 
     A message with a private link (`token`) is written now: the token exists only here. Any
     other is written by the worker when it sends it, from the RSVP, its meeting as it is
     then, and `context` (plain values, no personal data), so a change that tells two hundred
-    people costs the request two inserts.
+    people costs the request two inserts. A number that texted STOP gets no row.
     """
-    rsvps = [rsvp for rsvp in rsvps if rsvp.email]
-    if not rsvps:
-        return
+    rsvps = list(rsvps)
     domain = urlsplit(settings.SITE_URL).hostname
     rows = [
         OutgoingEmail(
@@ -113,7 +124,58 @@ def _queue(kind, rsvps, *, token=None, **context):
             **(_render(kind, rsvp, token=token, **context) if token else {}),
         )
         for rsvp in rsvps
+        if rsvp.email
     ]
+    phones = [rsvp for rsvp in rsvps if rsvp.phone] if settings.SMS_ENABLED else []
+    stopped = opted_out({rsvp.phone for rsvp in phones})
+    rows += [
+        OutgoingEmail(
+            kind=kind,
+            channel=Channel.SMS,
+            language=rsvp.language,
+            rsvp=rsvp,
+            recipient=rsvp.phone,
+            message_id=make_msgid(domain=domain),
+            context=context,
+            text=texts.compose(kind, rsvp, token=token, **context) if token else "",
+        )
+        for rsvp in phones
+        if rsvp.phone not in stopped
+    ]
+    _enqueue(rows)
+    return rows
+
+
+def queue_text(number: str, *, language: str, text: str, kind: str) -> OutgoingEmail | None:
+    """Queue one text to `number` (E.164) in the caller's transaction: for messages about no
+    RSVP (e.g. alerts of new meetings). `text` is sent as it is; keep it short
+    (meetings.texts.fit, meetings.segments). None when the number texted STOP."""
+    if not settings.SMS_ENABLED or opted_out({number}):
+        return None
+    row = OutgoingEmail(
+        kind=kind,
+        channel=Channel.SMS,
+        language=language,
+        recipient=number,
+        message_id=make_msgid(domain=urlsplit(settings.SITE_URL).hostname),
+        text=texts.segments.fit_alphabet(text, language),
+    )
+    _enqueue([row])
+    return row
+
+
+def opted_out(numbers: set[str]) -> set[str]:
+    """Those of `numbers` that texted STOP (one query; the list keeps only hashes)."""
+    if not numbers:
+        return set()
+    by_hash = {opt_out_hash(number): number for number in numbers}
+    found = SmsOptOut.objects.filter(number_hash__in=by_hash).values_list("number_hash", flat=True)
+    return {by_hash[hashed] for hashed in found}
+
+
+def _enqueue(rows):
+    if not rows:
+        return
     with transaction.atomic():
         created = OutgoingEmail.objects.bulk_create(rows)
         # The task carries the rows' ids and nothing else: no address, no name, no link.
@@ -135,6 +197,8 @@ def _render(kind, rsvp, *, token=None, **extra):
             "SITE_URL": settings.SITE_URL,
             **extra,
         }
+        if kind == Kind.STAFF_MESSAGE:
+            context["message"] = texts.staff_message_text(**extra)
         subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
         # Template tags on lines of their own leave blank lines behind: one blank line at most.
         text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}_body.txt", context))
@@ -148,15 +212,23 @@ def _render(kind, rsvp, *, token=None, **extra):
 
 @task()
 def send_queued_email(email_ids: list[int]) -> None:
-    """The mail worker's task: send queued OutgoingEmails, one by one (see `deliver`).
+    """The worker's task: send queued OutgoingEmails (mail and texts), one by one (see
+    `deliver`).
 
-    When the server cannot be reached, the rest wait as long as the message that failed
-    instead of each costing EMAIL_TIMEOUT now.
+    When a channel's server cannot be reached, the rest of that channel wait as long as the
+    message that failed instead of each costing EMAIL_TIMEOUT (or SMS_TIMEOUT) now.
     """
-    for index, email_id in enumerate(email_ids):
-        if deliver(email_id) == UNREACHABLE:
-            _postpone(email_ids[index + 1 :], like=email_id)
-            return
+    channels = dict(OutgoingEmail.objects.filter(pk__in=email_ids).values_list("pk", "channel"))
+    unreachable: dict[str, int] = {}  # channel -> the message that found it unreachable
+    waiting: dict[str, list[int]] = {}
+    for email_id in email_ids:
+        channel = channels.get(email_id, Channel.EMAIL)
+        if channel in unreachable:
+            waiting.setdefault(channel, []).append(email_id)
+        elif deliver(email_id) == UNREACHABLE:
+            unreachable[channel] = email_id
+    for channel, like in unreachable.items():
+        _postpone(waiting.get(channel, []), like=like)
 
 
 def _postpone(email_ids, *, like):
@@ -196,8 +268,16 @@ def deliver(email_id: int) -> str:
         # task is queued for later).
         return "skipped"
     email = OutgoingEmail.objects.get(pk=email_id)
+    if email.channel != Channel.EMAIL and opted_out({email.recipient}):
+        OutgoingEmail.objects.filter(pk=email.pk).update(
+            status=Status.WITHDRAWN,
+            next_attempt_at=None,
+            last_error="The number texted STOP before it was sent.",
+            **_ERASED,
+        )
+        return Status.WITHDRAWN
     try:
-        _send(email)
+        provider_id = _send(email) if email.channel == Channel.EMAIL else _send_text(email)
     except Exception as error:  # noqa: BLE001 - whatever the server did, the row records it
         return _record_failure(email, error, now=now)
     # Sent: nothing personal stays behind.
@@ -206,6 +286,7 @@ def deliver(email_id: int) -> str:
         sent_at=timezone.now(),
         next_attempt_at=None,
         last_error="",
+        provider_id=provider_id or "",
         **_ERASED,
     )
     return Status.SENT
@@ -247,11 +328,45 @@ def _send(email):
             connection.close()
 
 
+def _send_text(email):
+    """Hand a text to the SMS provider (SMS_URL); returns the provider's id for it."""
+    if email.text:
+        body = email.text
+    else:
+        rsvp = Rsvp.objects.select_related("meeting__venue").get(pk=email.rsvp_id)
+        body = texts.compose(email.kind, rsvp, **email.context)
+    sent = sms_backend.get_sender().send(
+        to=email.recipient,
+        body=body,
+        channel=email.channel,
+        status_callback=settings.SITE_URL + reverse("sms-status"),
+    )
+    return sent.provider_id
+
+
+def record_opt_out(number: str) -> bool:
+    """Remember that `number` texted STOP (as a keyed hash) and withdraw what is still queued
+    for it. True when it was not on the list yet."""
+    with transaction.atomic():
+        _row, created = SmsOptOut.objects.get_or_create(number_hash=opt_out_hash(number))
+        OutgoingEmail.objects.filter(recipient=number, status=Status.QUEUED).exclude(
+            channel=Channel.EMAIL
+        ).withdraw("The number texted STOP before it was sent.")
+    return created
+
+
 def _record_failure(email, error, *, now):
     """Retry later, or give up for good; log the kind, id and error class, never an address."""
     reason = _describe(error)
     age = now - email.created_at
-    permanent = isinstance(error, MessageMayHaveArrived) or _refused_for_good(error)
+    permanent = (
+        isinstance(error, MessageMayHaveArrived)
+        or _refused_for_good(error)
+        or (isinstance(error, sms_backend.SmsError) and not error.retry)
+    )
+    if getattr(error, "code", None) == sms_backend.UNSUBSCRIBED_RECIPIENT:
+        # The provider knows of a STOP we never heard (sent to it directly, or before us).
+        record_opt_out(email.recipient)
     if permanent or age >= dt.timedelta(hours=settings.EMAIL_RETRY_HOURS):
         # The address stays, for staff who may see it to reach the person another way;
         # the text (with its private link) goes.
@@ -276,6 +391,9 @@ def _record_failure(email, error, *, now):
         settings.EMAIL_RETRY_FIRST_SECONDS * 2 ** (email.attempts - 1),
         settings.EMAIL_RETRY_MAX_SECONDS,
     )
+    if getattr(error, "retry_after", None):
+        # The provider said when (a 429's Retry-After): not sooner.
+        delay = max(delay, error.retry_after)
     retry_at = timezone.now() + dt.timedelta(seconds=delay)
     with transaction.atomic():
         OutgoingEmail.objects.filter(pk=email.pk).update(
@@ -290,7 +408,7 @@ def _record_failure(email, error, *, now):
         reason,
         delay,
     )
-    if isinstance(error, UNREACHABLE_ERRORS):
+    if isinstance(error, UNREACHABLE_ERRORS + (sms_backend.Unreachable,)):
         return UNREACHABLE
     return Status.QUEUED
 
@@ -308,6 +426,8 @@ def _describe(error):
     """The error's class and SMTP code: never its text, which may quote an address."""
     if isinstance(error, MessageMayHaveArrived):
         return "No answer after the whole message was sent: it may have arrived."
+    if isinstance(error, sms_backend.SmsError):
+        return error.describe()[:200]
     code = getattr(error, "smtp_code", None)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = sorted({code for code, _text in error.recipients.values()})

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, FeedbackAnswer, Rsvp, Venue
+from meetings.phones import InvalidPhoneNumber, to_e164
 from meetings.search import fold
 from meetings.tokens import make_form_token, read_form_token
 from meetings.widgets import QuickSelect
@@ -127,6 +128,39 @@ class SingleLineEmailField(forms.EmailField):
                 _("Please enter just one email address, on one line."), code="not_single_line"
             )
         return super().to_python(value)
+
+
+class PhoneNumberField(SingleLineField):
+    """A mobile number, in any usual spelling; cleaned to E.164 ("+12145550123"). Numbers
+    without "+" are read as numbers of PHONE_REGION."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return ""
+        if len(value) > 30:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return to_e164(value)
+        except InvalidPhoneNumber:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+PHONE_FIELD = PhoneNumberField(
+    label=_("Mobile phone for a text message reminder (optional)"),
+    help_text=_(
+        "We text your confirmation, a reminder the day before and any change to the meeting, "
+        "nothing else. Reply STOP to end the texts. Message and data rates may apply."
+    ),
+    required=False,
+    error_messages={
+        "invalid": _(
+            "Please enter a mobile number such as (214) 555-0123, or leave it empty. "
+            "A number from another country starts with + and its country code."
+        ),
+    },
+    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+)
 
 
 class PlainTextField(forms.CharField):
@@ -264,6 +298,7 @@ class RsvpForm(RsvpChangeForm):
         "language",
         "first_name",
         "email",
+        "phone",
         "needs_interpretation",
         "needs_wheelchair_access",
         "needs_childcare",
@@ -286,6 +321,7 @@ class RsvpForm(RsvpChangeForm):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    phone = PHONE_FIELD
     # The honeypot. Its name and label do not invite a browser's autofill.
     leave_empty = forms.CharField(
         label=_("Leave this field empty"),
@@ -296,6 +332,8 @@ class RsvpForm(RsvpChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not settings.SMS_ENABLED:
+            del self.fields["phone"]
         self._token = read_form_token(self.data.get("form_token", "")) if self.is_bound else None
         self._token_used = False
 
@@ -346,6 +384,7 @@ class RsvpForm(RsvpChangeForm):
         return {
             **super().rsvp_details(),
             "email": self.cleaned_data["email"],
+            "phone": self.cleaned_data.get("phone", ""),
             "submission_key": self.cleaned_data["submission_key"],
         }
 
@@ -356,6 +395,7 @@ class StaffRsvpForm(RsvpChangeForm):
 
     field_order = RsvpForm.field_order
     email = RsvpForm.base_fields["email"]
+    phone = RsvpForm.base_fields["phone"]
 
     STAFF_LABELS = {
         "party_size": (
@@ -367,6 +407,13 @@ class StaffRsvpForm(RsvpChangeForm):
             _("We write to the caller in this language."),
         ),
         "first_name": (_("First name or nickname (optional)"), _("So we know how to greet them.")),
+        "phone": (
+            _("The caller's mobile phone for text message reminders (optional)"),
+            _(
+                "Ask first. We text the confirmation with the private link, a reminder and "
+                "any change, nothing else; replying STOP ends the texts."
+            ),
+        ),
         "needs_interpretation": (_("Does the caller need an interpreter? (optional)"), None),
         "needs_wheelchair_access": (
             _(
@@ -383,13 +430,77 @@ class StaffRsvpForm(RsvpChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not settings.SMS_ENABLED:
+            del self.fields["phone"]
         for name, (label, help_text) in self.STAFF_LABELS.items():
             self.fields[name].label = label
             if help_text is not None:
                 self.fields[name].help_text = help_text
 
     def rsvp_details(self):
-        return {**super().rsvp_details(), "email": self.cleaned_data["email"]}
+        return {
+            **super().rsvp_details(),
+            "email": self.cleaned_data["email"],
+            "phone": self.cleaned_data.get("phone", ""),
+        }
+
+
+class StaffMessageForm(forms.Form):
+    """A short message to a meeting's RSVPs: a sentence we translate, with its fields, or
+    staff's own words in each language (English at least; the others fall back to it)."""
+
+    TEMPLATES = [
+        ("doors_late", _("The doors open … minutes late")),
+        ("starts_late", _("The meeting starts … minutes late")),
+        ("room", _("The meeting is in a different room")),
+        ("custom", _("My own words, in each language")),
+    ]
+
+    template = forms.ChoiceField(
+        label=_("Message"), choices=TEMPLATES, widget=forms.RadioSelect, initial="doors_late"
+    )
+    minutes = forms.IntegerField(
+        label=_("Minutes late"), min_value=1, max_value=180, required=False, initial=15
+    )
+    room = SingleLineField(label=_("Room"), max_length=60, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, name in settings.LANGUAGES:
+            self.fields[f"custom_{code}"] = PlainTextField(
+                label=_("Own words in %(language)s") % {"language": name},
+                max_length=300,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"max_length": MAX_LENGTH_MESSAGE},
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        template = cleaned.get("template")
+        if template in ("doors_late", "starts_late") and not cleaned.get("minutes"):
+            self.add_error("minutes", _("Please say how many minutes late."))
+        if template == "room" and not cleaned.get("room"):
+            self.add_error("room", _("Please name the room."))
+        if template == "custom" and not cleaned.get(f"custom_{settings.LANGUAGE_CODE}"):
+            self.add_error(
+                f"custom_{settings.LANGUAGE_CODE}", _("Please write the message in English.")
+            )
+        return cleaned
+
+    def message_fields(self):
+        """The template and its fields, for services.message_rsvps."""
+        data = self.cleaned_data
+        template = data["template"]
+        if template == "custom":
+            custom = {
+                code: " ".join(data[f"custom_{code}"].split())
+                for code, _name in settings.LANGUAGES
+                if data[f"custom_{code}"].strip()
+            }
+            return {"template": template, "custom": custom}
+        name = "room" if template == "room" else "minutes"
+        return {"template": template, name: data[name]}
 
 
 class CheckInSearchForm(forms.Form):

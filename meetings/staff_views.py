@@ -5,11 +5,13 @@ checks its own permission (README, "Staff roles"), so a door volunteer reaches t
 page and nothing that shows an email address.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
@@ -19,10 +21,12 @@ from meetings.forms import (
     DuplicateMeetingForm,
     DuplicateSeriesForm,
     GenerateDatesForm,
+    StaffMessageForm,
     WalkInForm,
 )
 from meetings.models import Meeting, Rsvp
-from meetings.services import RsvpError, add_walk_in, publish_meeting
+from meetings.services import RsvpError, add_walk_in, message_rsvps, publish_meeting
+from meetings.texts import staff_message_text
 
 
 def _require(request, permission):
@@ -141,7 +145,12 @@ def export_rsvps(model_admin, request, meeting):
         gettext("Walk-in"),
     ]
     if personal:
-        header += [gettext("First name"), gettext("Email"), gettext("Note")]
+        header += [
+            gettext("First name"),
+            gettext("Email"),
+            gettext("Mobile phone"),
+            gettext("Note"),
+        ]
     rows = []
     for rsvp in meeting.rsvps.order_by("created_at", "pk"):
         row = [
@@ -155,7 +164,7 @@ def export_rsvps(model_admin, request, meeting):
             rsvp.is_walk_in,
         ]
         if personal:
-            row += [rsvp.first_name, rsvp.email, rsvp.note]
+            row += [rsvp.first_name, rsvp.email, rsvp.phone, rsvp.note]
         rows.append(row)
     return exports.csv_response(f"rsvps-{meeting.slug}.csv", header, rows)
 
@@ -341,3 +350,39 @@ def duplicate_series(model_admin, request, series):
         "form": form,
     }
     return TemplateResponse(request, "admin/meetings/duplicate.html", context)
+
+
+def message_rsvps_view(model_admin, request, meeting):
+    """A short message (e.g. "the doors open 15 minutes late") to everyone confirmed or
+    waitlisted, by email and text in each party's language; the history notes what was sent
+    and how many, never to whom."""
+    _require(request, "meetings.message_rsvps")
+    form = StaffMessageForm(request.POST or None)
+    reachable = meeting.rsvps.active().reachable()
+    if request.method == "POST" and form.is_valid():
+        fields = form.message_fields()
+        counts = message_rsvps(meeting=meeting, **fields)
+        summary = ngettext(
+            "Message queued: %(emails)d email and %(texts)d text message.",
+            "Message queued: %(emails)d emails and %(texts)d text messages.",
+            counts["email"] + counts["sms"],
+        ) % {"emails": counts["email"], "texts": counts["sms"]}
+        with translation.override(settings.LANGUAGE_CODE):
+            english = staff_message_text(**fields)
+        model_admin.log_change(
+            request,
+            meeting,
+            f"Sent a message to its RSVPs: “{english}” "
+            f"({counts['email']} email(s), {counts['sms']} text(s))",
+        )
+        messages.success(request, summary)
+        return redirect("admin:meetings_meeting_change", meeting.pk)
+    context = _admin_context(
+        model_admin,
+        request,
+        meeting,
+        gettext("Message the RSVPs of %(meeting)s") % {"meeting": meeting.title},
+        form=form,
+        parties=reachable.count(),
+    )
+    return TemplateResponse(request, "admin/meetings/meeting/message_rsvps.html", context)

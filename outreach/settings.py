@@ -212,6 +212,26 @@ EMAIL_RETRY_MAX_SECONDS = 60 * 60
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Outreach <outreach@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Text messages (meetings.sms_backend): residents may give a mobile number instead of (or
+# beside) an email, and get every notice as a text. SMS_ENABLED=false hides the phone field
+# and sends none. SMS_URL picks the provider, as EMAIL_URL does: console:// prints texts to
+# the worker's terminal (the default; `check --deploy` refuses it when DEBUG is off and texts
+# are on), twilio://ACCOUNT_SID:AUTH_TOKEN@+15551234567 (or @MG… a Messaging Service SID)
+# sends through Twilio's Messages API. Only the worker talks to the provider.
+SMS_ENABLED = env.bool("SMS_ENABLED", default=True)
+SMS_URL = env.str("SMS_URL", default="console://")
+# Seconds the worker waits for the provider's answer.
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10)
+# Numbers without a "+" are read as numbers of this country (ISO 3166 code).
+PHONE_REGION = env.str("PHONE_REGION", default="US")
+# The key of the opt-out list's hashes. Keep it when SECRET_KEY is rotated: a new key would
+# forget every STOP (defaults to SECRET_KEY, so set it on its own in production).
+SMS_HASH_KEY = env.str("SMS_HASH_KEY", default="") or SECRET_KEY
+# Languages whose texts may drop the accents the GSM-7 alphabet lacks ("reunión" → "reunion"),
+# so a text costs one segment in 160 characters instead of 70 (meetings.segments). Never
+# Vietnamese: without its marks the words change meaning.
+SMS_PLAIN_LETTER_LANGUAGES = ["en", "es"]
+
 # Background tasks (outgoing mail): Django's tasks framework with the database as the queue,
 # so a message is queued in the same transaction as the change it is about.
 # Run the worker beside the web server: `python manage.py db_worker`.

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from meetings import sms_views
 from outreach import views
 
 admin.site.site_header = _("Police Community Outreach: staff")
@@ -20,6 +21,9 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # The text message provider's webhooks (signed; no language prefix: Twilio posts here).
+    path("sms/status/", sms_views.status_callback, name="sms-status"),
+    path("sms/inbound/", sms_views.inbound, name="sms-inbound"),
 ]
 
 urlpatterns += i18n_patterns(

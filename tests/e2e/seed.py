@@ -20,7 +20,10 @@ venue, _ = Venue.objects.get_or_create(
     defaults=dict(name_en="Test Hall", name_es="Salón de prueba", name_vi="Hội trường thử",
                   street_address="1 Test Street", area="Testville"),
 )
-starts = timezone.now().replace(hour=23, minute=0, second=0, microsecond=0) + dt.timedelta(days=spec["days"])
+if spec.get("hours"):
+    starts = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(hours=spec["hours"])
+else:
+    starts = timezone.now().replace(hour=23, minute=0, second=0, microsecond=0) + dt.timedelta(days=spec["days"])
 Meeting.objects.create(
     slug=spec["slug"], venue=venue, starts_at=starts, ends_at=starts + dt.timedelta(hours=1),
     title_en=spec["title"]["en"], title_es=spec["title"]["es"], title_vi=spec["title"]["vi"],
@@ -30,8 +33,9 @@ Meeting.objects.create(
 """
 
 
-def meeting(app, *, capacity, name="meeting"):
-    """A published meeting taking RSVPs; returns its slug and its title in each language."""
+def meeting(app, *, capacity, name="meeting", hours=None):
+    """A published meeting taking RSVPs (`hours` from now, e.g. within the reminder window,
+    or weeks after the demo campaign); returns its slug and its title in each language."""
     number = next(_numbers)
     slug = f"e2e-{name}-{number}"
     title = {
@@ -39,7 +43,9 @@ def meeting(app, *, capacity, name="meeting"):
         "es": f"Prueba {name} {number}",
         "vi": f"Thử {name} {number}",
     }
-    spec = json.dumps({"slug": slug, "title": title, "capacity": capacity, "days": 40 + number})
+    spec = json.dumps(
+        {"slug": slug, "title": title, "capacity": capacity, "days": 40 + number, "hours": hours}
+    )
     app.manage("shell", "-c", _CREATE.format(spec=spec))
     return slug, title
 
@@ -82,12 +88,12 @@ def role_user(app, role, username):
     return username, password
 
 
-def rsvp(app, slug, *, first_name, email=""):
+def rsvp(app, slug, *, first_name, email="", phone=""):
     """An RSVP to the meeting `slug`, made through the service (as a phone-in would be)."""
     code = (
         "from meetings.models import Meeting\n"
         "from meetings.services import create_rsvp\n"
         f"create_rsvp(meeting=Meeting.objects.get(slug={slug!r}), party_size=2, language='es', "
-        f"first_name={first_name!r}, email={email!r}, staff=True)\n"
+        f"first_name={first_name!r}, email={email!r}, phone={phone!r}, staff=True)\n"
     )
     app.manage("shell", "-c", code)

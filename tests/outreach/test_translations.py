@@ -442,6 +442,9 @@ NOT_PAGES = {
     "meetings:rsvp-change",
     "meetings:rsvp-cancel",
     "meetings:rsvp-feedback",
+    # The text message provider's webhooks: signed POSTs, no page.
+    "sms-status",
+    "sms-inbound",
 }
 
 

@@ -17,8 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from meetings import scheduling, staff_views
-from meetings.forms import StaffRsvpForm
+from meetings import staff_views
 from meetings.models import Meeting, MeetingSeries, OutgoingEmail, Rsvp, Venue
 from meetings.qrcodes import qr_svg
 from meetings.services import (
@@ -26,9 +25,10 @@ from meetings.services import (
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
+    move_meeting,
     publish_meeting,
-    save_meeting,
 )
+from meetings.staff_forms import StaffRsvpForm
 from meetings.tokens import manage_url
 from meetings.widgets import LabelledSplitDateTime
 
@@ -376,26 +376,17 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
         )
 
     def save_model(self, request, obj, form, change):
-        before = obj.loaded_calendar_state
-        later = []
-        if change and before and form.cleaned_data.get("apply_to_later"):
-            moved = before["starts_at"] != obj.starts_at or before["ends_at"] != obj.ends_at
-            if moved or before["venue_id"] != obj.venue_id:
-                later = list(
-                    scheduling.later_in_series(obj).filter(starts_at__gt=before["starts_at"])
-                )
-        saved = save_meeting(meeting=obj)
-        for meeting in later:
-            save_meeting(meeting=scheduling.moved_like(meeting, model=obj))
-        if later:
+        saved = move_meeting(meeting=obj, with_later=bool(form.cleaned_data.get("apply_to_later")))
+        if saved.moved_later:
+            count = len(saved.moved_later)
             self.message_user(
                 request,
                 ngettext(
                     "Moved %(count)d later meeting of the series too.",
                     "Moved %(count)d later meetings of the series too.",
-                    len(later),
+                    count,
                 )
-                % {"count": len(later)},
+                % {"count": count},
                 messages.INFO,
             )
         if saved.told:

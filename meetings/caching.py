@@ -17,8 +17,14 @@ LOCAL_COPIES_BYTES): an entry is only ever valid for its data version, so a copy
 against the shared version and the same expiry is as good as the shared one, and a 600 KB
 feed need not cross the network on every request. The shared version stays the only truth.
 
+Every key also carries the site (CACHE_KEY_PREFIX, so several sites can share one Redis) and
+the release (RELEASE, so a deploy never serves HTML its old templates or translations built).
+
 The cache may be down (Redis unreachable): then nothing is cached, every page is built as
 if this module were not here, and a warning is logged. A page never fails because of it.
+
+Callers use one function, `cached(kind, parts, build, *, shows_seats)`. The page machinery
+(per-visitor markers, which addresses are kept) is meetings/page_cache.py.
 """
 
 import hashlib
@@ -34,6 +40,7 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+# Django's cache puts the site's CACHE_KEY_PREFIX before every key (settings.CACHES).
 VERSION_KEY = "outreach:data-version"
 
 
@@ -81,7 +88,10 @@ def content_changed():
 
 
 def make_key(kind, *parts):
-    """A cache key for `kind` of entry (page, feed) from the parts that decide its bytes."""
+    """A cache key for `kind` of entry (page, feed) from the parts that decide its bytes,
+    this site's and this release's own."""
+    # The site is in the digest too, for the local copies (the shared cache prefixes it).
+    parts = (settings.CACHE_KEY_PREFIX, settings.RELEASE, *parts)
     digest = hashlib.sha256("\0".join(str(part) for part in parts).encode()).hexdigest()[:40]
     return f"outreach:{kind}:{digest}"
 
@@ -138,7 +148,45 @@ def _is_fresh(entry):
     return time.time() - entry["built_at"] < entry["lifetime"]
 
 
-def get_entry(kind, parts, *, shows_seats=True):
+class NotKept(Exception):  # noqa: N818 - an answer, not an error
+    """Raised by a `build` for an answer that must not be kept (an error page, a page that
+    sets a cookie, a 304): `cached` stores nothing and lets it through to its caller, which
+    answers `answer`."""
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer = answer
+
+
+def cached(kind, parts, build, *, shows_seats):
+    """The entry `parts` describe: from the cache when it holds a fresh one, else `build()`'s.
+
+    - `kind`: a short name for the sort of entry ("page", "feed", "atom"…), part of the key.
+    - `parts`: everything that decides the entry's content besides the data (e.g. the
+      language and the address); the key also carries the data version, the site
+      (CACHE_KEY_PREFIX) and the release (RELEASE).
+    - `build()`: reads the data and returns the entry, a dict of picklable values (str and
+      bytes values count towards its size in the local copies). It may raise: nothing is
+      stored, and the exception reaches the caller (`NotKept(answer)` for an answer that is
+      fine but not to be kept, Http404…).
+    - `shows_seats`: the entry shows seat counts, so it is kept SEATS_FRESH_SECONDS only
+      (otherwise PAGE_CACHE_SECONDS), since RSVPs do not move the data version.
+
+    The entry returned may be shared with other requests of this process: do not change it
+    (copy what you change). With the cache down, `build()` runs every time.
+    """
+    key, entry = _get_entry(kind, parts, shows_seats=shows_seats)
+    if entry is not None:
+        return entry
+    # Taken before the first query: a change committed while building moves the version
+    # past this entry's (see content_changed).
+    built_at = time.time()
+    entry = build()
+    _put_entry(key, built_at, entry, shows_seats=shows_seats)
+    return entry
+
+
+def _get_entry(kind, parts, *, shows_seats):
     """(key, entry) for what `parts` describe, entry None when it must be built.
 
     `shows_seats`: the entry shows seat counts, so it is kept SEATS_FRESH_SECONDS only.
@@ -163,13 +211,8 @@ def get_entry(kind, parts, *, shows_seats=True):
     return key, entry
 
 
-def start_entry():
-    """The time an entry's data is read from: taken before the first query."""
-    return time.time()
-
-
-def put_entry(key, built_at, *, shows_seats=True, **values):
-    """Store an entry built from data read at `built_at` (see `start_entry`)."""
+def _put_entry(key, built_at, values, *, shows_seats):
+    """Store an entry built from data read at `built_at`."""
     lifetime = _lifetime(shows_seats=shows_seats)
     if key is None or lifetime <= 0:
         return

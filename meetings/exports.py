@@ -3,6 +3,7 @@ Vietnamese open right in Excel), and no cell a spreadsheet would run as a formul
 
 import csv
 import io
+from collections.abc import Iterable
 
 from django.http import HttpResponse
 
@@ -11,7 +12,7 @@ from django.http import HttpResponse
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
-def safe_cell(value) -> str:
+def safe_cell(value: object) -> str:
     """The value as text, with a leading apostrophe where a spreadsheet would see a formula.
 
     Numbers stay numbers: only text is neutralised (a party size is never negative).
@@ -28,7 +29,9 @@ def safe_cell(value) -> str:
     return text
 
 
-def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+def csv_response(
+    filename: str, header: list[str], rows: Iterable[Iterable[object]]
+) -> HttpResponse:
     """A CSV download of `rows` (lists of cells) under `header`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -11,9 +11,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
-from meetings.models import MAX_PARTY_SIZE, FeedbackAnswer, Rsvp, Venue
+from meetings.models import MAX_PARTY_SIZE, RSVP_ANSWER_FIELDS, FeedbackAnswer, Rsvp, Venue
 from meetings.phones import InvalidPhoneNumber, to_e164
-from meetings.search import fold
 from meetings.tokens import make_form_token, read_form_token
 from meetings.widgets import QuickSelect
 
@@ -192,23 +191,33 @@ class FocusFirstError:
                 break
 
 
-class RsvpChangeForm(FocusFirstError, forms.Form):
-    """What a party tells us about itself; the private link's page changes these."""
+class PartySizeField(forms.IntegerField):
+    """How many people: 1 to MAX_PARTY_SIZE, starting at 1, with the same plain messages on
+    every form that asks (RSVPs, staff's phone RSVPs, walk-ins)."""
 
-    party_size = forms.IntegerField(
-        label=_("How many people are coming, including you and any children?"),
-        min_value=1,
-        max_value=MAX_PARTY_SIZE,
-        initial=1,
-        error_messages={
-            "required": _("Please say how many people are coming."),
-            "invalid": _("Please enter the number of people as a number, such as 3."),
-            "min_value": _("Please enter at least 1 person."),
-            "max_value": _(
-                "One RSVP can be for at most %(limit_value)s people. "
-                "For a bigger group, please send a second RSVP."
-            ),
-        },
+    default_error_messages = {
+        "required": _("Please say how many people are coming."),
+        "invalid": _("Please enter the number of people as a number, such as 3."),
+        "min_value": _("Please enter at least 1 person."),
+        "max_value": _(
+            "One RSVP can be for at most %(limit_value)s people. "
+            "For a bigger group, please send a second RSVP."
+        ),
+    }
+
+    def __init__(self, *, label, **kwargs):
+        kwargs = {"min_value": 1, "max_value": MAX_PARTY_SIZE, "initial": 1, **kwargs}
+        super().__init__(label=label, **kwargs)
+
+
+class RsvpChangeForm(FocusFirstError, forms.Form):
+    """What a party tells us about itself (RSVP_ANSWER_FIELDS); the private link's page
+    changes these."""
+
+    field_order = RSVP_ANSWER_FIELDS
+
+    party_size = PartySizeField(
+        label=_("How many people are coming, including you and any children?")
     )
     language = forms.ChoiceField(
         label=_("Your preferred language"),
@@ -273,16 +282,7 @@ class RsvpChangeForm(FocusFirstError, forms.Form):
 
     def rsvp_details(self):
         """The cleaned answers, as keyword arguments for the RSVP services."""
-        names = [
-            "party_size",
-            "language",
-            "first_name",
-            "needs_interpretation",
-            "needs_wheelchair_access",
-            "needs_childcare",
-            "note",
-        ]
-        return {name: self.cleaned_data[name] for name in names}
+        return {name: self.cleaned_data[name] for name in RSVP_ANSWER_FIELDS}
 
 
 class RsvpForm(RsvpChangeForm):
@@ -293,16 +293,11 @@ class RsvpForm(RsvpChangeForm):
     RSVP_MIN_FILL_SECONDS came from a bot, and the same key sent twice is one RSVP.
     """
 
+    # The answers, with the email and the phone number after the name.
     field_order = [
-        "party_size",
-        "language",
-        "first_name",
-        "email",
-        "phone",
-        "needs_interpretation",
-        "needs_wheelchair_access",
-        "needs_childcare",
-        "note",
+        name
+        for field in RSVP_ANSWER_FIELDS
+        for name in ((field, "email", "phone") if field == "first_name" else (field,))
     ]
 
     email = SingleLineEmailField(
@@ -387,304 +382,6 @@ class RsvpForm(RsvpChangeForm):
             "phone": self.cleaned_data.get("phone", ""),
             "submission_key": self.cleaned_data["submission_key"],
         }
-
-
-class StaffRsvpForm(RsvpChangeForm):
-    """An RSVP staff take by phone or at the desk: the public answers, without the bot checks,
-    with labels that speak to the member of staff about the caller."""
-
-    field_order = RsvpForm.field_order
-    email = RsvpForm.base_fields["email"]
-    phone = RsvpForm.base_fields["phone"]
-
-    STAFF_LABELS = {
-        "party_size": (
-            _("How many people are coming, including the caller and any children?"),
-            None,
-        ),
-        "language": (
-            _("The caller's preferred language"),
-            _("We write to the caller in this language."),
-        ),
-        "first_name": (_("First name or nickname (optional)"), _("So we know how to greet them.")),
-        "phone": (
-            _("The caller's mobile phone for text message reminders (optional)"),
-            _(
-                "Ask first. We text the confirmation with the private link, a reminder and "
-                "any change, nothing else; replying STOP ends the texts."
-            ),
-        ),
-        "needs_interpretation": (_("Does the caller need an interpreter? (optional)"), None),
-        "needs_wheelchair_access": (
-            _(
-                "Someone in the caller's group uses a wheelchair or needs step-free access "
-                "(optional)"
-            ),
-            None,
-        ),
-        "needs_childcare": (
-            _("The caller's group would like childcare during the meeting (optional)"),
-            None,
-        ),
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not settings.SMS_ENABLED:
-            del self.fields["phone"]
-        for name, (label, help_text) in self.STAFF_LABELS.items():
-            self.fields[name].label = label
-            if help_text is not None:
-                self.fields[name].help_text = help_text
-
-    def rsvp_details(self):
-        return {
-            **super().rsvp_details(),
-            "email": self.cleaned_data["email"],
-            "phone": self.cleaned_data.get("phone", ""),
-        }
-
-
-class StaffMessageForm(forms.Form):
-    """A short message to a meeting's RSVPs: a sentence we translate, with its fields, or
-    staff's own words in each language (English at least; the others fall back to it)."""
-
-    TEMPLATES = [
-        ("doors_late", _("The doors open … minutes late")),
-        ("starts_late", _("The meeting starts … minutes late")),
-        ("room", _("The meeting is in a different room")),
-        ("custom", _("My own words, in each language")),
-    ]
-
-    template = forms.ChoiceField(
-        label=_("Message"), choices=TEMPLATES, widget=forms.RadioSelect, initial="doors_late"
-    )
-    minutes = forms.IntegerField(
-        label=_("Minutes late"), min_value=1, max_value=180, required=False, initial=15
-    )
-    room = SingleLineField(label=_("Room"), max_length=60, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for code, name in settings.LANGUAGES:
-            self.fields[f"custom_{code}"] = PlainTextField(
-                label=_("Own words in %(language)s") % {"language": name},
-                max_length=300,
-                required=False,
-                widget=forms.Textarea(attrs={"rows": 2}),
-                error_messages={"max_length": MAX_LENGTH_MESSAGE},
-            )
-
-    def clean(self):
-        cleaned = super().clean()
-        template = cleaned.get("template")
-        if template in ("doors_late", "starts_late") and not cleaned.get("minutes"):
-            self.add_error("minutes", _("Please say how many minutes late."))
-        if template == "room" and not cleaned.get("room"):
-            self.add_error("room", _("Please name the room."))
-        if template == "custom" and not cleaned.get(f"custom_{settings.LANGUAGE_CODE}"):
-            self.add_error(
-                f"custom_{settings.LANGUAGE_CODE}", _("Please write the message in English.")
-            )
-        return cleaned
-
-    def message_fields(self):
-        """The template and its fields, for services.message_rsvps."""
-        data = self.cleaned_data
-        template = data["template"]
-        if template == "custom":
-            custom = {
-                code: " ".join(data[f"custom_{code}"].split())
-                for code, _name in settings.LANGUAGES
-                if data[f"custom_{code}"].strip()
-            }
-            return {"template": template, "custom": custom}
-        name = "room" if template == "room" else "minutes"
-        return {"template": template, name: data[name]}
-
-
-class CheckInSearchForm(forms.Form):
-    """The door list's search: a first name (any case, any accents) and a status."""
-
-    q = forms.CharField(label=_("First name"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
-            ("", _("Coming (confirmed or waitlisted)")),
-            ("arrived", _("Arrived")),
-            ("expected", _("Not arrived yet")),
-            (Rsvp.Status.WAITLISTED, _("Waitlisted")),
-        ]
-
-    def filter(self, rsvps):
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        rsvps = rsvps.exclude(status=Rsvp.Status.CANCELLED)
-        if name := (data.get("q") or "").strip():
-            rsvps = rsvps.filter(first_name__fold__contains=fold(name))
-        status = data.get("status")
-        if status == "arrived":
-            rsvps = rsvps.filter(checked_in_at__isnull=False)
-        elif status == "expected":
-            rsvps = rsvps.filter(checked_in_at__isnull=True, status=Rsvp.Status.CONFIRMED)
-        elif status == Rsvp.Status.WAITLISTED:
-            rsvps = rsvps.filter(status=Rsvp.Status.WAITLISTED)
-        return rsvps
-
-
-class WalkInForm(forms.Form):
-    """People who came to the door without an RSVP: a count, never a name."""
-
-    party_size = forms.IntegerField(
-        label=_("How many people?"),
-        min_value=1,
-        max_value=MAX_PARTY_SIZE,
-        initial=1,
-        error_messages={
-            "required": _("Please say how many people are coming."),
-            "invalid": _("Please enter the number of people as a number, such as 3."),
-            "min_value": _("Please enter at least 1 person."),
-            "max_value": _(
-                "One RSVP can be for at most %(limit_value)s people. "
-                "For a bigger group, please send a second RSVP."
-            ),
-        },
-    )
-    language = forms.ChoiceField(label=_("Language"))
-    needs_interpretation = forms.ChoiceField(label=_("Interpretation into"), required=False)
-    needs_wheelchair_access = forms.BooleanField(
-        label=_("Wheelchair or step-free access"), required=False
-    )
-    needs_childcare = forms.BooleanField(label=_("Childcare"), required=False)
-
-    def __init__(self, *args, meeting, **kwargs):
-        super().__init__(*args, **kwargs)
-        languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
-        self.fields["language"].choices = languages
-        self.fields["language"].initial = meeting.language
-        self.fields["needs_interpretation"].choices = [("", _("No")), *languages]
-
-
-# Planning a campaign (the admin's series and meeting pages) ----------------------------------
-
-
-class GenerateDatesForm(forms.Form):
-    """A series' dates from a pattern: weekdays every week or every other week, through an
-    end date or for a number of dates, or a list of dates."""
-
-    pattern = forms.ChoiceField(
-        label=_("Repeat"),
-        choices=[
-            ("weekly", _("Every week")),
-            ("fortnightly", _("Every other week")),
-            ("dates", _("On the dates listed below")),
-        ],
-        widget=forms.RadioSelect,
-        initial="weekly",
-    )
-    weekdays = forms.TypedMultipleChoiceField(
-        label=_("On"),
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(
-        label=_("Until (or give a number of dates)"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    count = forms.IntegerField(label=_("Number of dates"), required=False, min_value=1)
-    dates = forms.CharField(
-        label=_("Dates"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One per line, such as 2026-12-09."),
-    )
-    start_time = forms.TimeField(
-        label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    end_time = forms.TimeField(label=_("Ends at"), widget=forms.TimeInput(attrs={"type": "time"}))
-    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.order_by("name"))
-    language = forms.ChoiceField(label=_("Held in"))
-    interpretation_languages = forms.MultipleChoiceField(
-        label=_("Interpretation into"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    capacity = forms.IntegerField(
-        label=_("Seats (empty: open seating)"), required=False, min_value=1
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        from django.utils.dates import WEEKDAYS
-
-        self.fields["weekdays"].choices = sorted(WEEKDAYS.items())
-        languages = [(code, capfirst(name)) for code, name in settings.LANGUAGES]
-        self.fields["language"].choices = languages
-        self.fields["interpretation_languages"].choices = languages
-
-    def clean_dates(self):
-        days = []
-        for line in self.cleaned_data["dates"].split():
-            try:
-                days.append(forms.DateField().clean(line))
-            except ValidationError:
-                raise ValidationError(
-                    _("“%(value)s” is not a date such as 2026-12-09."),
-                    code="bad_date",
-                    params={"value": line[:20]},
-                ) from None
-        return days
-
-    def clean(self):
-        from meetings.scheduling import MAX_DATES, pattern_dates
-
-        cleaned = super().clean()
-        start_time, end_time = cleaned.get("start_time"), cleaned.get("end_time")
-        if start_time and end_time and end_time <= start_time:
-            self.add_error("end_time", _("The meeting must end after it starts."))
-        pattern = cleaned.get("pattern")
-        if pattern == "dates" and not cleaned.get("dates"):
-            self.add_error("dates", _("Please list at least one date."))
-        if pattern in ("weekly", "fortnightly"):
-            if not cleaned.get("weekdays"):
-                self.add_error("weekdays", _("Please choose at least one day of the week."))
-            if not cleaned.get("until") and not cleaned.get("count"):
-                self.add_error("until", _("Please give an end date or a number of dates."))
-        if self.errors or not cleaned.get("start"):
-            return cleaned
-        self.days = pattern_dates(
-            start=cleaned["start"],
-            weekdays=set(cleaned.get("weekdays") or []),
-            every_weeks=2 if pattern == "fortnightly" else 1,
-            until=cleaned.get("until"),
-            count=cleaned.get("count"),
-            dates=cleaned.get("dates") if pattern == "dates" else None,
-        )
-        if not self.days:
-            raise ValidationError(_("This pattern gives no dates."), code="no_dates")
-        if len(self.days) >= MAX_DATES:
-            self.add_error(
-                None,
-                _("At most %(count)d dates at a time.") % {"count": MAX_DATES},
-            )
-        return cleaned
-
-
-class DuplicateMeetingForm(forms.Form):
-    on = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class DuplicateSeriesForm(forms.Form):
-    weeks = forms.IntegerField(
-        label=_("Weeks later"),
-        min_value=1,
-        max_value=104,
-        initial=1,
-        help_text=_("Every meeting of the copy moves by this many weeks."),
-    )
 
 
 class FeedbackForm(forms.Form):

@@ -1,4 +1,7 @@
-"""Pure iCalendar builders: meetings in, icalendar objects or bytes out, in the active language.
+"""iCalendar builders: meetings in, icalendar objects or bytes out, in the active language.
+
+The builders are pure; two functions read the database for them: `calendar_meetings` (the
+rows as CalendarMeetings, three queries) and `feed_fingerprint` (one aggregate: the ETag).
 
 Views pick the meetings and speak HTTP (meetings/views.py); subscription links and the Atom
 feed are in meetings/feeds.py. What calendar apps need, and why the code looks the way it does:

@@ -598,7 +598,8 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         return self.filter(meeting__ends_at__lt=cutoff, personal_data_erased_at__isnull=True)
 
     def erase_personal_data(self, now: dt.datetime | None = None) -> int:
-        """Blank name, email and note; keep party size, status and needs for the counts.
+        """Blank name, email, phone number and note; keep party size, status and needs for the
+        counts.
 
         The token hash is replaced too, so the old private link finds nothing.
         Returns the number of RSVPs erased.
@@ -612,6 +613,20 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
             token_hash=Concat(Value("erased:"), Cast("pk", output_field=models.CharField())),
             personal_data_erased_at=now or timezone.now(),
         )
+
+
+# What a party says about itself when it RSVPs or changes its RSVP, in the forms' order: the
+# fields of the RSVP forms and the keyword arguments of services.create_rsvp and update_rsvp
+# (a new RSVP also takes an email and the form's one-time key).
+RSVP_ANSWER_FIELDS = (
+    "party_size",
+    "language",
+    "first_name",
+    "needs_interpretation",
+    "needs_wheelchair_access",
+    "needs_childcare",
+    "note",
+)
 
 
 class Rsvp(models.Model):
@@ -846,7 +861,7 @@ class OutgoingEmailQuerySet(models.QuerySet):
 
 class OutgoingEmail(models.Model):
     """One message in the outbox, rendered and queued in the transaction of the change it is
-    about, and sent by the mail worker (meetings.emails.deliver).
+    about, and sent by the outbox worker (meetings.outbox.deliver).
 
     Once sent, the address, subject, text and calendar are erased: what stays (kind,
     language, status, dates, attempts) says that a message went out, not to whom or what.

@@ -1,15 +1,16 @@
 """How a meeting went, in numbers staff report on: RSVPs, arrivals, walk-ins, cancellations,
 no-shows, needs asked for and met; and a small bar chart drawn on the server (SVG)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from meetings.models import FeedbackAnswer, Meeting, Rsvp
+from meetings.models import FeedbackAnswer, Meeting, MeetingSeries, Rsvp
 
 
 @dataclass
@@ -52,7 +53,7 @@ def _people(condition):
     return Sum("party_size", filter=condition, default=0)
 
 
-def figures_by_meeting(meetings) -> dict[int, Figures]:
+def figures_by_meeting(meetings: QuerySet[Meeting]) -> dict[int, Figures]:
     """{meeting id: Figures} for `meetings`, in one grouped query."""
     ahead = Q(is_walk_in=False)
     confirmed = Q(status=Rsvp.Status.CONFIRMED)
@@ -171,7 +172,7 @@ def bar_chart(rows: list[tuple[str, int, int]]) -> SafeString:
     )
 
 
-def series_rows(series) -> tuple[list[tuple[Meeting, Figures]], Figures]:
+def series_rows(series: MeetingSeries) -> tuple[list[tuple[Meeting, Figures]], Figures]:
     """Each published meeting of `series` with its figures, oldest first, and the totals."""
     meetings = (
         Meeting.objects.published()
@@ -188,7 +189,7 @@ def series_rows(series) -> tuple[list[tuple[Meeting, Figures]], Figures]:
     return rows, total
 
 
-def feedback_counts(meetings) -> list[tuple[str, list[int], int]]:
+def feedback_counts(meetings: Iterable[Meeting]) -> list[tuple[str, list[int], int]]:
     """The anonymous answers about `meetings`, per question: (question, [count of 1 … of 5],
     answers). Empty when nobody answered."""
     answers = FeedbackAnswer.objects.filter(meeting__in=[meeting.pk for meeting in meetings])

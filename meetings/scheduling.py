@@ -3,10 +3,12 @@ and copies of a meeting or a whole series. Publishing and later changes go throu
 services (`publish_meeting`, `save_meeting`), so calendars and RSVPs are told once."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.text import slugify
 
 from meetings.models import Meeting, MeetingSeries, Venue
@@ -36,7 +38,7 @@ def pattern_dates(
     if not weekdays or (until is None and not count):
         return []
     week_start = start - dt.timedelta(days=start.weekday())
-    result = []
+    result: list[dt.date] = []
     day = start
     limit = min(count or MAX_DATES, MAX_DATES)
     while len(result) < limit and (until is None or day <= until):
@@ -49,7 +51,9 @@ def pattern_dates(
     return result
 
 
-def booked_days(venue: Venue, days, *, exclude=()) -> set[dt.date]:
+def booked_days(
+    venue: Venue, days: Iterable[dt.date], *, exclude: Iterable[Meeting] = ()
+) -> set[dt.date]:
     """Those of `days` on which the venue already has a meeting (not cancelled)."""
     days = set(days)
     if not days:
@@ -66,7 +70,7 @@ def booked_days(venue: Venue, days, *, exclude=()) -> set[dt.date]:
     }
 
 
-def unique_slug(base: str, *, model=Meeting) -> str:
+def unique_slug(base: str, *, model: type[Meeting] | type[MeetingSeries] = Meeting) -> str:
     """`base`, or `base-2`, `base-3`… whichever is free (slugs are addresses: never reused)."""
     base = slugify(base)[:90] or "meeting"
     slug, number = base, 1
@@ -85,7 +89,9 @@ class PlannedMeeting:
     venue_booked: bool
 
 
-def plan(*, venue: Venue, days, start_time: dt.time, end_time: dt.time) -> list[PlannedMeeting]:
+def plan(
+    *, venue: Venue, days: Iterable[dt.date], start_time: dt.time, end_time: dt.time
+) -> list[PlannedMeeting]:
     """The meetings `days` would make at `venue`, in its time zone, with days it is booked."""
     zone = venue.tzinfo
     booked = booked_days(venue, days)
@@ -137,7 +143,9 @@ def generate_meetings(
     return meetings
 
 
-def _copy_meeting(meeting: Meeting, *, starts_at: dt.datetime, series=None) -> Meeting:
+def _copy_meeting(
+    meeting: Meeting, *, starts_at: dt.datetime, series: MeetingSeries | None = None
+) -> Meeting:
     copy = Meeting(
         series=series if series is not None else meeting.series,
         venue=meeting.venue,
@@ -179,12 +187,18 @@ def duplicate_series(series: MeetingSeries, *, weeks: int) -> MeetingSeries:
     return copy
 
 
-def later_in_series(meeting: Meeting):
-    """The meetings of the same series after this one that a change may still move."""
+def later_in_series(meeting: Meeting, *, after: dt.datetime | None = None) -> QuerySet[Meeting]:
+    """The meetings of the same series after this one that a change may still move.
+
+    "After" means after the meeting's start as it is now and, when `after` is given (its
+    start before a move), after that too: a meeting moved before an earlier one of its series
+    does not make that one "later". Cancelled meetings are never moved.
+    """
     if meeting.series_id is None:
         return Meeting.objects.none()
+    starts_after = meeting.starts_at if after is None else max(after, meeting.starts_at)
     return (
-        Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=meeting.starts_at)
+        Meeting.objects.filter(series_id=meeting.series_id, starts_at__gt=starts_after)
         .exclude(pk=meeting.pk)
         .exclude(status=Meeting.Status.CANCELLED)
         .select_related("venue")

@@ -26,7 +26,7 @@ import datetime as dt
 import enum
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -35,8 +35,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
-from meetings import emails
-from meetings.models import FeedbackAnswer, Meeting, OutgoingEmail, Rsvp
+from meetings import emails, scheduling
+from meetings.models import RSVP_ANSWER_FIELDS, FeedbackAnswer, Meeting, OutgoingEmail, Rsvp
 from meetings.tokens import hash_submission_key, hash_token, make_token, token_for_submission
 
 
@@ -81,6 +81,8 @@ class MeetingSaved:
     told: int
     # The waitlisted parties the change let in.
     promoted: list[Rsvp]
+    # The later meetings of its series moved with it (services.move_meeting).
+    moved_later: list[Meeting] = field(default_factory=list)
 
 
 # Public ----------------------------------------------------------------------------------
@@ -185,15 +187,9 @@ def update_rsvp(
     (code "not_enough_seats") and nothing changes. A waitlisted RSVP keeps its place in line.
     Fewer people free seats, which promote the waitlist.
     """
-    details = {
-        "party_size": party_size,
-        "language": language,
-        "first_name": first_name,
-        "needs_interpretation": needs_interpretation,
-        "needs_wheelchair_access": needs_wheelchair_access,
-        "needs_childcare": needs_childcare,
-        "note": note,
-    }
+    # The answers, by the names declared once beside the model (the arguments above).
+    arguments = locals()
+    details = {name: arguments[name] for name in RSVP_ANSWER_FIELDS}
     with transaction.atomic():
         meeting = _lock(rsvp.meeting_id)
         rsvp = Rsvp.objects.get(pk=rsvp.pk)
@@ -258,6 +254,32 @@ def save_meeting(*, meeting: Meeting) -> MeetingSaved:
     return _save(meeting, meeting.save)
 
 
+def move_meeting(*, meeting: Meeting, with_later: bool) -> MeetingSaved:
+    """Save staff's changes to a meeting and, `with_later`, move the later meetings of its
+    series the same way: the whole "this and all later meetings" rule.
+
+    Later meetings move only when this one's time or venue changed (`calendar_moves`). They
+    are those of `scheduling.later_in_series`: after this meeting's start before and after
+    the change, cancelled ones left alone. Each gets this meeting's venue, local start time
+    and length on its own day (`scheduling.moved_like`) and is saved as any changed meeting
+    is (`save_meeting`: its RSVPs with an email told, its waitlist promoted). The result sums
+    all of them: `told` and `promoted` count every meeting moved, `moved_later` lists the
+    later ones. One transaction: all move, or none.
+    """
+    with transaction.atomic():
+        before = meeting.loaded_calendar_state
+        later: list[Meeting] = []
+        if with_later and before is not None and calendar_moves(meeting, before=before):
+            later = list(scheduling.later_in_series(meeting, after=before["starts_at"]))
+        saved = save_meeting(meeting=meeting)
+        told, promoted = saved.told, list(saved.promoted)
+        for other in later:
+            other_saved = save_meeting(meeting=scheduling.moved_like(other, model=meeting))
+            told += other_saved.told
+            promoted += other_saved.promoted
+    return MeetingSaved(changes=saved.changes, told=told, promoted=promoted, moved_later=later)
+
+
 def publish_meeting(*, meeting: Meeting) -> MeetingSaved:
     """Publish a draft (its RSVPs hear nothing: a draft never promised them anything)."""
     return _save(meeting, meeting.publish)
@@ -284,14 +306,21 @@ def meeting_changes(meeting: Meeting, *, before: dict | None) -> set[MeetingChan
     was_cancelled = before["status"] == Meeting.Status.CANCELLED
     if meeting.is_cancelled and not was_cancelled:
         return {MeetingChange.CANCELLED}
-    changes = set()
+    changes = calendar_moves(meeting, before=before)
     if was_cancelled and meeting.is_published:
         changes.add(MeetingChange.REINSTATED)
-    if (before["starts_at"], before["ends_at"]) != (meeting.starts_at, meeting.ends_at):
-        changes.add(MeetingChange.TIME)
-    if before["venue_id"] != meeting.venue_id:
-        changes.add(MeetingChange.VENUE)
     return changes
+
+
+def calendar_moves(meeting: Meeting, *, before: dict) -> set[MeetingChange]:
+    """TIME and/or VENUE: whether the meeting's time or place differs from `before` (the
+    snapshot `meeting.loaded_calendar_state`), whoever is or is not to be told."""
+    moves = set()
+    if (before["starts_at"], before["ends_at"]) != (meeting.starts_at, meeting.ends_at):
+        moves.add(MeetingChange.TIME)
+    if before["venue_id"] != meeting.venue_id:
+        moves.add(MeetingChange.VENUE)
+    return moves
 
 
 def _save(meeting: Meeting, save: Callable[[], object]) -> MeetingSaved:

@@ -20,7 +20,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from meetings import emails, sms_backend, texts
+from meetings import sms, sms_backend, texts
 from meetings.models import OutgoingEmail, Rsvp, SmsOptOut
 from meetings.phones import InvalidPhoneNumber, opt_out_hash, to_e164
 
@@ -105,7 +105,7 @@ def _number_stopped(raw):
         number = to_e164(raw.removeprefix("whatsapp:"))
     except InvalidPhoneNumber:
         return
-    emails.record_opt_out(number)
+    sms.record_opt_out(number)
 
 
 @csrf_exempt
@@ -122,7 +122,7 @@ def inbound(request):
     word = " ".join(request.POST.get("Body", "").split()).upper().strip(".!¡¿?")
     language = _language_of(number)
     if word in STOP_WORDS:
-        emails.record_opt_out(number)
+        sms.record_opt_out(number)
         # Twilio confirms its own words; ours we confirm.
         return _twiml("" if word in TWILIO_STOP else texts.stopped_reply(language))
     if word in START_WORDS:

@@ -16,7 +16,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
 from meetings import exports, reports, scheduling
-from meetings.forms import (
+from meetings.models import Meeting, Rsvp
+from meetings.services import RsvpError, add_walk_in, message_rsvps, publish_meeting
+from meetings.staff_forms import (
     CheckInSearchForm,
     DuplicateMeetingForm,
     DuplicateSeriesForm,
@@ -24,8 +26,6 @@ from meetings.forms import (
     StaffMessageForm,
     WalkInForm,
 )
-from meetings.models import Meeting, Rsvp
-from meetings.services import RsvpError, add_walk_in, message_rsvps, publish_meeting
 from meetings.texts import staff_message_text
 
 
@@ -117,7 +117,7 @@ def _door_totals(meeting):
         .values("needs_interpretation")
         .annotate(people=Sum("party_size"))
     )
-    names = dict(Rsvp._meta.get_field("needs_interpretation").choices)
+    names = dict(Rsvp._meta.get_field("needs_interpretation").choices or [])
     return {
         "figures": figures,
         "interpretation_now": [

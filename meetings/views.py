@@ -6,7 +6,6 @@ import functools
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -20,12 +19,14 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView
+from django.views.generic.base import ContextMixin
 
 from meetings import caching, feeds, ical
 from meetings.feeds import CalendarFeed
 from meetings.formatting import own_language_name
 from meetings.forms import FeedbackForm, MeetingFilterForm, RsvpChangeForm, RsvpForm
 from meetings.models import Meeting, MeetingSeries, Rsvp, Venue
+from meetings.page_cache import LISTING_PARAMETERS, cached_page
 from meetings.qrcodes import qr_svg
 from meetings.ratelimit import is_rate_limited
 from meetings.services import (
@@ -37,73 +38,10 @@ from meetings.services import (
     give_feedback,
     update_rsvp,
 )
-from meetings.tokens import make_form_token, manage_url
-
-# Stand-ins for what differs per visitor in a page kept in the cache: rendered into the
-# cached HTML, replaced by the visitor's own CSRF token and RSVP form key on every request.
-# Plain letters, so escaping leaves them as they are.
-CSRF_MARKER = "outreachCsrfTokenMarker7f3a9c"
-FORM_TOKEN_MARKER = "outreachFormTokenMarker2b8e4d"  # noqa: S105 - a marker, not a secret
-# The listing's query parameters; a listing address with any other is built, never kept.
-LISTING_PARAMETERS = frozenset({"q", "language", "venue", "date_from", "date_to", "page"})
+from meetings.tokens import manage_url
 
 
-def _cacheable(request):
-    # A page with messages shows them once: that page is this visitor's alone.
-    return request.method in ("GET", "HEAD") and not len(messages.get_messages(request))
-
-
-def cached_page(request, build, *, parameters=frozenset(), shows_seats=True):
-    """The page `build()` makes, kept in the cache under the language and the full address.
-
-    Pages repeat their query string (the language links), so it is part of the key, and an
-    address with a parameter not in `parameters` is built every time, never kept: nobody can
-    fill the cache with made-up addresses, or plant a link in a page others get.
-
-    The cached copy holds markers where the visitor's CSRF token and RSVP form key go
-    (the template gets them as `csrf_token` and `form_token_marker`); each request fills in
-    its own, so the form's key is new on every view while the rest is built once per data
-    version. Only 200 responses without cookies are kept; the Cache-Control of a page with
-    a form (no-store) is kept with it.
-    """
-    if not _cacheable(request) or not set(request.GET) <= parameters:
-        return build()
-    parts = (translation.get_language(), request.get_full_path())
-    key, entry = caching.get_entry("page", parts, shows_seats=shows_seats)
-    if entry is None:
-        built_at = caching.start_entry()
-        response = build()
-        if key is None or response.status_code != 200 or not hasattr(response, "context_data"):
-            return response
-        response.context_data.update(csrf_token=CSRF_MARKER, form_token_marker=FORM_TOKEN_MARKER)
-        response.render()
-        if response.cookies:
-            return _fill_in(request, response, response.content.decode())
-        meeting = response.context_data.get("meeting")
-        entry = {
-            "html": response.content.decode(),
-            "content_type": response["Content-Type"],
-            "cache_control": response.get("Cache-Control"),
-            "meeting_pk": meeting.pk if meeting is not None else None,
-        }
-        caching.put_entry(key, built_at, shows_seats=shows_seats, **entry)
-        return _fill_in(request, response, entry["html"], meeting_pk=entry["meeting_pk"])
-    response = HttpResponse(content_type=entry["content_type"])
-    if entry["cache_control"] is not None:
-        add_never_cache_headers(response)
-    return _fill_in(request, response, entry["html"], meeting_pk=entry["meeting_pk"])
-
-
-def _fill_in(request, response, html, *, meeting_pk=None):
-    if CSRF_MARKER in html:
-        html = html.replace(CSRF_MARKER, get_token(request))
-    if FORM_TOKEN_MARKER in html:
-        html = html.replace(FORM_TOKEN_MARKER, make_form_token(Meeting(pk=meeting_pk)))
-    response.content = html
-    return response
-
-
-class CalendarFeedMixin:
+class CalendarFeedMixin(ContextMixin):
     """Puts the calendar feed a page offers to subscribe to into its context as `feed`."""
 
     def get_calendar_feed(self):
@@ -241,11 +179,11 @@ def _no_shared_cache_for_form(response, context):
     return response
 
 
-class MeetingsOfMixin:
+class MeetingsOfMixin(DetailView):
     """A venue's or series' page: its published meetings, upcoming and past."""
 
     meetings_field = ""  # the Meeting field pointing at this page's object
-    past_shown = None  # how many past meetings, newest first; None for all
+    past_shown: int | None = None  # how many past meetings, newest first; None for all
 
     def get(self, request, *args, **kwargs):
         return cached_page(request, functools.partial(super().get, request, *args, **kwargs))
@@ -387,13 +325,12 @@ def _meeting_for_rsvp(request, slug):
     """
     if request.user.is_staff:
         return get_object_or_404(Meeting.objects.visible_to(request.user), slug=slug)
-    key, entry = caching.get_entry("rsvp-meeting", (slug,), shows_seats=False)
-    if entry is None:
-        built_at = caching.start_entry()
+
+    def build():
         meeting = get_object_or_404(Meeting.objects.published().select_related("venue"), slug=slug)
-        entry = {"meeting": copy.copy(meeting)}
-        caching.put_entry(key, built_at, shows_seats=False, **entry)
-        return meeting
+        return {"meeting": meeting}
+
+    entry = caching.cached("rsvp-meeting", (slug,), build, shows_seats=False)
     # A copy: what a request caches on its meeting (seat counts) stays with that request.
     return copy.copy(entry["meeting"])
 
@@ -562,33 +499,47 @@ def _calendar_response(request, select, *, filename=None):
     `select()` returns (meetings, CalendarFeed or None). The calendar, its ETag and
     Last-Modified are kept in the cache per language, address and data version, so a
     repeated or conditional request is answered without a query. On a miss the fingerprint
-    comes from one aggregate query (ical.feed_fingerprint). With a `filename` (one meeting's
-    file) no meeting at all means 404.
+    comes first, from one aggregate query (ical.feed_fingerprint): a client whose copy
+    matches it gets 304 before anything is built (and nothing is kept). With a `filename`
+    (one meeting's file) no meeting at all means 404.
     """
-    parts = (translation.get_language(), request.path)
-    key, entry = caching.get_entry("feed", parts, shows_seats=False)
-    if entry is None:
-        built_at = caching.start_entry()
+
+    def build():
         meetings, feed = select()
         options = feed.calendar_options if feed else {}
         etag, last_modified, count = ical.feed_fingerprint(meetings, extra=options.values())
         if filename and not count:
             raise Http404(gettext("No meeting found at this address."))
+        timestamp = int(last_modified.timestamp()) if last_modified else None
+        quoted = quote_etag(etag)
+        entry = {"etag": quoted, "timestamp": timestamp}
+        not_modified = get_conditional_response(request, etag=quoted, last_modified=timestamp)
+        if not_modified is not None:
+            raise caching.NotKept(_calendar_headers(not_modified, entry))
         body = ical.feed_bytes(
             ical.calendar_meetings(meetings.order_by("starts_at", "pk")), **options
         )
-        timestamp = int(last_modified.timestamp()) if last_modified else None
-        entry = {"etag": quote_etag(etag), "timestamp": timestamp, "body": body}
-        caching.put_entry(key, built_at, shows_seats=False, **entry)
-    timestamp = entry["timestamp"]
-    response = get_conditional_response(request, etag=entry["etag"], last_modified=timestamp)
+        return {**entry, "body": body}
+
+    parts = (translation.get_language(), request.path)
+    try:
+        entry = caching.cached("feed", parts, build, shows_seats=False)
+    except caching.NotKept as not_kept:
+        return not_kept.answer
+    response = get_conditional_response(
+        request, etag=entry["etag"], last_modified=entry["timestamp"]
+    )
     if response is None:
         response = HttpResponse(entry["body"], content_type=ICALENDAR_CONTENT_TYPE)
         if filename:
             response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _calendar_headers(response, entry)
+
+
+def _calendar_headers(response, entry):
     response.headers["ETag"] = entry["etag"]
-    if timestamp is not None:
-        response.headers["Last-Modified"] = http_date(timestamp)
+    if entry["timestamp"] is not None:
+        response.headers["Last-Modified"] = http_date(entry["timestamp"])
     patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
     return response
 
@@ -651,14 +602,12 @@ _atom_feed = feeds.AnnouncementsFeed()
 @cache_control(public=True, max_age=FEED_MAX_AGE)
 def announcements_feed(request):
     """The Atom feed, kept in the cache like the calendars."""
-    parts = (translation.get_language(), request.path)
-    key, entry = caching.get_entry("atom", parts, shows_seats=False)
-    if entry is None:
-        built_at = caching.start_entry()
+
+    def build():
         response = _atom_feed(request)
         if response.status_code != 200:
-            return response
-        entry = {
+            raise caching.NotKept(response)
+        return {
             "body": response.content,
             "headers": {
                 name: response[name]
@@ -666,7 +615,12 @@ def announcements_feed(request):
                 if response.has_header(name)
             },
         }
-        caching.put_entry(key, built_at, shows_seats=False, **entry)
+
+    parts = (translation.get_language(), request.path)
+    try:
+        entry = caching.cached("atom", parts, build, shows_seats=False)
+    except caching.NotKept as not_kept:
+        return not_kept.answer
     response = HttpResponse(entry["body"])
     for name, value in entry["headers"].items():
         response.headers[name] = value

@@ -4,7 +4,9 @@ Everything that differs between machines comes from the environment (or a `.env`
 manage.py); every variable is listed, with its default, in `.env.example` and the README.
 """
 
+import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -118,6 +120,28 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
     # Room for the pages and feeds of one process (Django's default keeps 300 entries).
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 2000)
+# Every key this site puts in the cache starts with CACHE_KEY_PREFIX, so several sites (or a
+# staging copy) can share one Redis without seeing each other's pages, counts or lockouts.
+# Default: the host and port of SITE_URL.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default=urlsplit(SITE_URL).netloc)
+CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
+
+
+def _source_digest():
+    """A digest of what pages are made from: code, templates, translations, static files."""
+    digest = hashlib.sha256()
+    for folder in ("meetings", "outreach", "templates", "locale", "static"):
+        for path in sorted((BASE_DIR / folder).rglob("*")):
+            if path.suffix in {".py", ".html", ".txt", ".po", ".css", ".js", ".svg", ".json"}:
+                digest.update(path.relative_to(BASE_DIR).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# The release: part of every cached page's key, so a deploy never serves HTML built by the
+# code, templates or translations it replaced. Set it to the version or commit you deploy;
+# unset, it is a digest of the source files (read once at start-up).
+RELEASE = env.str("RELEASE", default="") or _source_digest()
 # Public pages and feeds are kept in the cache, keyed by a data version that every visible
 # change moves (meetings.caching). Entries expire after PAGE_CACHE_SECONDS for what changes
 # with the clock alone (a meeting that starts leaves the upcoming list); a page showing seat
@@ -195,13 +219,13 @@ STORAGES = {
 
 # E-mail: printed to the console unless EMAIL_URL names a server (with DEBUG off, the deploy
 # check outreach.E001 refuses the console). Only the mail worker (`manage.py db_worker`)
-# talks to the server: requests queue messages (meetings.emails).
+# talks to the server: requests put messages in the outbox (meetings.emails, meetings.outbox).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
 if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
     # The same SMTP backend, which also notes whether the server was handed a whole message
-    # before a failure: such a message is not sent again (see meetings.emails.deliver).
-    EMAIL_BACKEND = "meetings.emails.SmtpBackend"
+    # before a failure: such a message is not sent again (see meetings.mail_backend).
+    EMAIL_BACKEND = "meetings.mail_backend.SmtpBackend"
 # Seconds the worker waits for the mail server (Django's default waits forever).
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
 # A message the server does not take is tried again after 1 minute, then 2, 4… (at most an
@@ -236,6 +260,13 @@ SMS_PLAIN_LETTER_LANGUAGES = ["en", "es"]
 # so a message is queued in the same transaction as the change it is about.
 # Run the worker beside the web server: `python manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The outbox worker hands each row to its channel's sender (meetings/outbox.py): a callable
+# taking the row, raising outbox.SendFailed when the message was not handed over.
+OUTBOX_SENDERS = {
+    "email": "meetings.emails.send",
+    "sms": "meetings.sms.send",
+    "whatsapp": "meetings.sms.send",
+}
 
 # Security. Production runs behind HTTPS; a laptop (DEBUG) or a plain-http compose trial does not.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -2,6 +2,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -228,3 +229,87 @@ def test_admin_pages_leave_the_width_to_the_lists(admin_client):
     content = admin_client.get("/admin/meetings/meeting/").content.decode()
 
     assert 'id="nav-sidebar"' not in content
+
+
+def move_second_form(second, series, **changes):
+    """The change form of `second` as staff send it, 19:00-20:30 at its venue, plus `changes`."""
+    day = second.local_starts_at.date().isoformat()
+    data = {
+        "title_en": second.title_en,
+        "slug": second.slug,
+        "series": series.pk,
+        "status": "published",
+        "venue": second.venue_id,
+        "starts_at_0": day,
+        "starts_at_1": "19:00",
+        "ends_at_0": day,
+        "ends_at_1": "20:30",
+        "language": "es",
+        "rsvp_enabled": "on",
+        "capacity": "40",
+        "rsvps-TOTAL_FORMS": "0",
+        "rsvps-INITIAL_FORMS": "0",
+    }
+    return {**data, **changes}
+
+
+def three_weekly_meetings_with_an_rsvp_each():
+    series = MeetingSeriesFactory()
+    venue = VenueFactory()
+    start = dt.datetime(2027, 1, 6, 0, 30, tzinfo=dt.UTC)
+    meetings = [
+        MeetingFactory(
+            series=series,
+            venue=venue,
+            starts_at=start + dt.timedelta(weeks=n),
+            ends_at=start + dt.timedelta(weeks=n, hours=1),
+        )
+        for n in range(3)
+    ]
+    for meeting in meetings:
+        RsvpFactory(meeting=meeting, email=f"p{meeting.pk}@example.org")
+    return series, venue, meetings
+
+
+def test_moving_this_and_later_meetings_says_how_many_moved_and_how_many_are_emailed(
+    admin_client, django_capture_on_commit_callbacks, send_queued_mail
+):
+    series, venue, meetings = three_weekly_meetings_with_an_rsvp_each()
+    second = meetings[1]
+    new_venue = VenueFactory()
+    data = move_second_form(second, series, venue=new_venue.pk, apply_to_later="on")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:meetings_meeting_change", args=[second.pk]), data, follow=True
+        )
+
+    assert response.status_code == 200
+    said = [str(message) for message in response.context["messages"]]
+    assert "Moved 1 later meeting of the series too." in said
+    assert "Emailing 2 RSVPs about the change." in said
+    moved = {m.pk: m for m in Meeting.objects.all()}
+    assert moved[meetings[0].pk].venue == venue
+    for meeting in meetings[1:]:
+        assert moved[meeting.pk].venue == new_venue
+        assert moved[meeting.pk].local_starts_at.strftime("%H:%M") == "19:00"
+    send_queued_mail()
+    told = sorted(address for message in mail.outbox for address in message.to)
+    assert told == sorted(f"p{m.pk}@example.org" for m in meetings[1:])
+
+
+def test_without_the_box_only_this_meeting_moves(admin_client, send_queued_mail):
+    series, venue, meetings = three_weekly_meetings_with_an_rsvp_each()
+    second, third = meetings[1], meetings[2]
+    data = move_second_form(second, series, venue=VenueFactory().pk)
+
+    response = admin_client.post(
+        reverse("admin:meetings_meeting_change", args=[second.pk]), data, follow=True
+    )
+
+    said = [str(message) for message in response.context["messages"]]
+    assert "Emailing 1 RSVP about the change." in said
+    assert not any(message.startswith("Moved") for message in said)
+    third.refresh_from_db()
+    assert (third.venue, third.starts_at) == (venue, meetings[2].starts_at)
+    assert [message.to for message in send_queued_mail()] == [[f"p{second.pk}@example.org"]]

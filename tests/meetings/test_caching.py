@@ -8,11 +8,12 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import translation
 
 from meetings import caching
-from meetings.models import Meeting
+from meetings.models import Meeting, Rsvp
 from meetings.services import cancel_rsvp, create_rsvp, save_meeting
 from meetings.tokens import read_form_token
 from tests.factories import MeetingFactory, MeetingSeriesFactory, RsvpFactory, VenueFactory
@@ -142,6 +143,168 @@ def test_venue_edit_shows_on_the_meeting_page(client):
     assert "New library" in client.get(meeting.get_absolute_url()).content.decode()
 
 
+# Every save and delete of what pages show, for each model: (page, change, shown, gone).
+
+
+def meeting_saved():
+    meeting = MeetingFactory(title="Town hall")
+
+    def change():
+        meeting.title = "Coffee with the chief"
+        meeting.save()
+
+    return url("meetings:meeting-list"), change, "Coffee with the chief", "Town hall"
+
+
+def meeting_deleted():
+    MeetingFactory(title="Coffee with the chief")
+    gone = MeetingFactory(title="Town hall")
+    return url("meetings:meeting-list"), gone.delete, "Coffee with the chief", "Town hall"
+
+
+def series_saved():
+    meeting = MeetingFactory(title="Town hall", series=MeetingSeriesFactory(title="Old talks"))
+
+    def change():
+        meeting.series.title = "Neighbourhood talks"
+        meeting.series.save()
+
+    return meeting.get_absolute_url(), change, "Neighbourhood talks", "Old talks"
+
+
+def series_deleted():
+    meeting = MeetingFactory(title="Town hall", series=MeetingSeriesFactory(title="Old talks"))
+    # The meeting stays (its series is set to none by a bulk update, which sends no signal).
+    return meeting.get_absolute_url(), meeting.series.delete, "Town hall", "Old talks"
+
+
+def venue_saved():
+    meeting = MeetingFactory(venue=VenueFactory(name="Old library"))
+
+    def change():
+        meeting.venue.name = "New library"
+        meeting.venue.save()
+
+    return url("meetings:meeting-list"), change, "New library", "Old library"
+
+
+def venue_deleted():
+    MeetingFactory(venue=VenueFactory(name="New library"))
+    empty = VenueFactory(name="Old library")  # offered in the listing's venue filter
+    return url("meetings:meeting-list"), empty.delete, "New library", "Old library"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [meeting_saved, meeting_deleted, series_saved, series_deleted, venue_saved, venue_deleted],
+)
+def test_every_save_and_delete_of_what_pages_show_is_shown_at_once(client, case):
+    address, change, shown, gone = case()
+    before = client.get(address).content.decode()
+    assert gone in before
+
+    change()
+
+    response = client.get(address)
+    assert response.status_code == 200
+    assert shown in response.content.decode()
+    assert gone not in response.content.decode()
+
+
+def test_a_page_built_while_a_change_commits_is_not_kept_past_the_commit(
+    client, django_capture_on_commit_callbacks
+):
+    """The version moves with the change and again at its commit: a page another request
+    built in between, from the rows as they were before the commit, is not served after it."""
+    meeting = MeetingFactory(title="Town hall")
+    client.get(url("meetings:meeting-list"))
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        meeting.title = "Coffee with the chief"
+        save_meeting(meeting=meeting)  # the first move
+        # Another request, which still sees the committed rows, builds the listing now.
+        Meeting.objects.filter(pk=meeting.pk).update(title="Town hall")  # no signal
+        assert "Town hall" in client.get(url("meetings:meeting-list")).content.decode()
+        Meeting.objects.filter(pk=meeting.pk).update(title="Coffee with the chief")
+
+    content = client.get(url("meetings:meeting-list")).content.decode()
+    assert "Coffee with the chief" in content
+    assert "Town hall" not in content
+
+
+def test_a_new_release_never_serves_the_html_the_old_one_built(client, settings):
+    meeting = MeetingFactory(title="Town hall")
+    client.get(meeting.get_absolute_url())
+    # What a deploy changes (templates, translations, code) moves no data version.
+    Meeting.objects.filter(pk=meeting.pk).update(title="Coffee with the chief")  # no signal
+    assert "Town hall" in client.get(meeting.get_absolute_url()).content.decode()
+
+    settings.RELEASE = "next-release"
+
+    assert "Coffee with the chief" in client.get(meeting.get_absolute_url()).content.decode()
+
+
+def site(settings, name):
+    """Switch to site `name`: another CACHE_KEY_PREFIX on the same shared cache (the local
+    memory cache with one LOCATION is shared by every cache object, as Redis is)."""
+    settings.CACHE_KEY_PREFIX = name
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shared",
+            "KEY_PREFIX": name,
+        }
+    }
+
+
+def test_two_sites_sharing_one_cache_never_see_each_others_pages_and_feeds(client, settings):
+    site(settings, "a.example.org")
+    meeting = MeetingFactory(title="Town hall", series=MeetingSeriesFactory())
+    addresses = [
+        url("meetings:meeting-list"),
+        meeting.get_absolute_url(),
+        meeting.venue.get_absolute_url(),
+        meeting.series.get_absolute_url(),
+        url("meetings:feed-all"),
+        url("meetings:feed-atom"),
+        url("meetings:meeting-ics", slug=meeting.slug),
+    ]
+    for address in addresses:
+        assert b"Town hall" in client.get(address).content, address
+    # Site B's database: the same rows, another title (written without a signal, as another
+    # site's database would be, so no version moves).
+    Meeting.objects.filter(pk=meeting.pk).update(title="Coffee with the chief")
+
+    site(settings, "b.example.org")
+
+    for address in addresses:
+        response = client.get(address)
+        assert response.status_code == 200, address
+        assert b"Coffee with the chief" in response.content, address
+        assert b"Town hall" not in response.content, address
+
+
+def test_an_rsvp_to_one_site_for_a_meeting_of_another_is_not_found(client, settings):
+    settings.RSVP_MIN_FILL_SECONDS = 0
+    site(settings, "a.example.org")
+    meeting = MeetingFactory(capacity=10)
+    page = client.get(meeting.get_absolute_url())
+    address = url("meetings:rsvp-create", slug=meeting.slug)
+    rsvp = {"form_token": form_token(page), "party_size": 1, "language": "en"}
+    assert client.post(address, rsvp).status_code == 302  # site A keeps the meeting it read
+    # Site B's database has no such meeting (removed without a signal, as another site's
+    # database simply would not have it).
+    meeting.rsvps.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM meetings_meeting WHERE id = %s", [meeting.pk])
+
+    site(settings, "b.example.org")
+    response = client.post(address, rsvp)
+
+    assert response.status_code == 404
+    assert not Rsvp.objects.exists()
+
+
 def seats_shown(client, meeting):
     pages = [client.get(url("meetings:meeting-list")), client.get(meeting.get_absolute_url())]
     return [re.findall(r"(\d+) seats? left", page.content.decode())[0] for page in pages]
@@ -206,6 +369,23 @@ def test_unchanged_feed_is_answered_with_304_after_an_rsvp(client):
     create_rsvp(meeting=meeting, party_size=1, language="en")
 
     assert client.get(url("meetings:feed-all"), HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_304_on_a_cache_miss_is_answered_from_the_fingerprint_before_building(
+    client, settings, django_assert_num_queries
+):
+    MeetingFactory(title="Town hall")
+    etag = client.get(url("meetings:feed-all"))["ETag"]
+    settings.RELEASE = "next-release"  # a deploy: nothing of the old release is used
+
+    with django_assert_num_queries(1):  # the fingerprint; the feed is not built
+        response = client.get(url("meetings:feed-all"), HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert (response["ETag"], response.content) == (etag, b"")
+    assert "max-age=900" in response["Cache-Control"]
+    # Nothing was kept from the 304: the next plain request builds and keeps the feed.
+    assert b"Town hall" in client.get(url("meetings:feed-all")).content
 
 
 def test_atom_feed_shows_a_newly_published_meeting(client):
@@ -289,9 +469,11 @@ def test_query_string_of_one_visitor_never_reaches_anothers_page(client):
     meeting = MeetingFactory()
     client.get(meeting.get_absolute_url() + "?planted=yes")
 
-    content = client.get(meeting.get_absolute_url()).content.decode()
+    response = client.get(meeting.get_absolute_url())
 
-    assert "planted" not in content
+    assert response.status_code == 200
+    assert meeting.title in response.content.decode()
+    assert "planted" not in response.content.decode()
 
 
 def test_filtered_listing_is_kept_apart_from_the_unfiltered_one(client):

@@ -205,7 +205,12 @@ def test_languages_are_listed_in_their_own_words_too():
 
 
 def test_each_need_says_why_it_is_asked():
-    form = RsvpForm(meeting=MeetingFactory())
+    form = RsvpForm(meeting=MeetingFactory(language="es"))
 
     needs = ["needs_interpretation", "needs_wheelchair_access", "needs_childcare", "note"]
-    assert all(form.fields[name].help_text for name in needs)
+    assert [str(form.fields[name].help_text) for name in needs] == [
+        "The meeting is held in Spanish. We bring interpreters for the languages people ask for.",
+        "So we can make sure the entrance and the room work for you.",
+        "So we know how many children to plan for.",
+        "For example a question you would like answered. Please do not include private details.",
+    ]

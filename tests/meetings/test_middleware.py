@@ -39,6 +39,8 @@ def test_language_cookie_is_not_sent_again_when_unchanged(client):
 
     response = client.get(listing("es"))
 
+    assert response.status_code == 200
+    assert '<html lang="es"' in response.content.decode()
     assert COOKIE not in response.cookies
 
 
@@ -65,6 +67,7 @@ def test_missing_page_does_not_change_the_language(client):
 def test_root_redirect_does_not_set_the_cookie(client):
     response = client.get("/", headers={"accept-language": "vi"})
 
+    assert (response.status_code, response["Location"]) == (302, "/vi/meetings/")
     assert COOKIE not in response.cookies
 
 

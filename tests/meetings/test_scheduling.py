@@ -1,9 +1,8 @@
-"""Planning a campaign: dates from a pattern, generated drafts, copies, moving later dates."""
+"""Planning a campaign: dates from a pattern, generated drafts, copies, later meetings of a series."""
 
 import datetime as dt
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 
 from meetings.models import Meeting
@@ -156,57 +155,3 @@ def test_duplicating_a_series_shifts_every_meeting_by_weeks(admin_client):
     assert copy[0].series != series
     assert copy[0].starts_at - first.starts_at == dt.timedelta(weeks=2)
     assert {m.status for m in copy} == {Meeting.Status.DRAFT}
-
-
-@pytest.mark.django_db
-def test_moving_this_and_later_meetings_tells_each_party_once(
-    admin_client, django_capture_on_commit_callbacks, send_queued_mail
-):
-    series = MeetingSeriesFactory()
-    venue, new_venue = VenueFactory(), VenueFactory()
-    start = dt.datetime(2027, 1, 6, 0, 30, tzinfo=dt.UTC)
-    meetings = [
-        MeetingFactory(
-            series=series,
-            venue=venue,
-            starts_at=start + dt.timedelta(weeks=n),
-            ends_at=start + dt.timedelta(weeks=n, hours=1),
-        )
-        for n in range(3)
-    ]
-    for meeting in meetings:
-        RsvpFactory(meeting=meeting, email=f"p{meeting.pk}@example.org")
-    second = meetings[1]
-    day = second.local_starts_at.date().isoformat()
-    data = {
-        "title_en": second.title_en,
-        "slug": second.slug,
-        "series": series.pk,
-        "status": "published",
-        "venue": new_venue.pk,
-        "starts_at_0": day,
-        "starts_at_1": "19:00",
-        "ends_at_0": day,
-        "ends_at_1": "20:30",
-        "apply_to_later": "on",
-        "language": "es",
-        "rsvp_enabled": "on",
-        "capacity": "40",
-        "rsvps-TOTAL_FORMS": "0",
-        "rsvps-INITIAL_FORMS": "0",
-    }
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:meetings_meeting_change", args=[second.pk]), data
-        )
-
-    assert response.status_code == 302, response.content.decode()[:2000]
-    moved = {m.pk: m for m in Meeting.objects.all()}
-    assert moved[meetings[0].pk].venue == venue
-    for meeting in meetings[1:]:
-        assert moved[meeting.pk].venue == new_venue
-        assert moved[meeting.pk].local_starts_at.strftime("%H:%M") == "19:00"
-    send_queued_mail()
-    told = sorted(address for message in mail.outbox for address in message.to)
-    assert told == sorted(f"p{m.pk}@example.org" for m in meetings[1:])

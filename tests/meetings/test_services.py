@@ -2,6 +2,7 @@ import datetime as dt
 import hashlib
 import threading
 import uuid
+import zoneinfo
 
 import pytest
 import time_machine
@@ -11,18 +12,20 @@ from django.utils import timezone
 
 from meetings.models import Meeting, OutgoingEmail, Rsvp
 from meetings.services import (
+    MeetingChange,
     RsvpError,
     RsvpOutcome,
     cancel_meeting,
     cancel_rsvp,
     create_rsvp,
+    move_meeting,
     promote_waitlist,
     publish_meeting,
     save_meeting,
     update_rsvp,
 )
 from meetings.tokens import hash_token
-from tests.factories import MeetingFactory, RsvpFactory, VenueFactory
+from tests.factories import MeetingFactory, MeetingSeriesFactory, RsvpFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -642,3 +645,136 @@ def test_the_same_form_from_many_threads_makes_one_rsvp():
 
     assert errors == []
     assert Rsvp.objects.filter(meeting=meeting).count() == 1
+
+
+# Moving this and all later meetings of a series (services.move_meeting)
+
+
+@pytest.fixture
+def weekly_series():
+    """Three published weekly meetings at 19:00 in Chicago, each with one RSVP with an email;
+    returns them freshly read (as staff's form would), soonest first."""
+    series = MeetingSeriesFactory()
+    venue = VenueFactory(name="Old library")
+    first_day = timezone.localdate() + dt.timedelta(days=14)
+    tz = zoneinfo.ZoneInfo("America/Chicago")
+    for week in range(3):
+        starts_at = dt.datetime.combine(first_day + dt.timedelta(weeks=week), dt.time(19), tz)
+        meeting = MeetingFactory(
+            series=series,
+            venue=venue,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+        )
+        RsvpFactory(meeting=meeting, email=f"week{week}@example.org")
+    return list(Meeting.objects.filter(series=series).order_by("starts_at"))
+
+
+def local_start(meeting):
+    meeting.refresh_from_db()
+    return meeting.local_starts_at.strftime("%a %H:%M")
+
+
+def told_addresses(send_queued_mail):
+    return sorted(address for message in send_queued_mail() for address in message.to)
+
+
+def test_moving_a_meeting_with_later_moves_each_later_one_on_its_own_day_and_sums_the_counts(
+    weekly_series, send_queued_mail
+):
+    first, second, third = weekly_series
+    days = [local_start(meeting)[:3] for meeting in weekly_series]
+    second.starts_at += dt.timedelta(minutes=30)
+    second.ends_at += dt.timedelta(minutes=30)
+
+    saved = move_meeting(meeting=second, with_later=True)
+
+    assert [local_start(meeting) for meeting in weekly_series] == [
+        f"{days[0]} 19:00",
+        f"{days[1]} 19:30",
+        f"{days[2]} 19:30",
+    ]
+    assert saved.moved_later == [third]
+    assert saved.changes == {MeetingChange.TIME}
+    # Both moved meetings' RSVPs are told, and the result says so.
+    assert saved.told == 2
+    assert told_addresses(send_queued_mail) == ["week1@example.org", "week2@example.org"]
+
+
+def test_without_later_only_this_meeting_moves(weekly_series, send_queued_mail):
+    _first, second, third = weekly_series
+    second.starts_at += dt.timedelta(minutes=30)
+    second.ends_at += dt.timedelta(minutes=30)
+    second.venue = VenueFactory(name="New library")
+
+    saved = move_meeting(meeting=second, with_later=False)
+
+    third.refresh_from_db()
+    assert (local_start(third)[4:], third.venue.name) == ("19:00", "Old library")
+    assert (saved.moved_later, saved.told) == ([], 1)
+    assert told_addresses(send_queued_mail) == ["week1@example.org"]
+
+
+def test_a_new_venue_alone_moves_the_later_meetings_to_it(weekly_series, send_queued_mail):
+    first, second, third = weekly_series
+    new_venue = VenueFactory(name="New library")
+    second.venue = new_venue
+
+    saved = move_meeting(meeting=second, with_later=True)
+
+    venues = [Meeting.objects.get(pk=meeting.pk).venue.name for meeting in weekly_series]
+    assert venues == ["Old library", "New library", "New library"]
+    assert local_start(third)[4:] == "19:00"
+    assert (saved.changes, saved.told) == ({MeetingChange.VENUE}, 2)
+    assert told_addresses(send_queued_mail) == ["week1@example.org", "week2@example.org"]
+
+
+def test_cancelled_later_meetings_stay_where_they_were_and_tell_nobody(
+    weekly_series, send_queued_mail
+):
+    _first, second, third = weekly_series
+    cancel_meeting(meeting=third)
+    send_queued_mail()
+    mail.outbox.clear()
+    second = Meeting.objects.get(pk=second.pk)
+    second.venue = VenueFactory(name="New library")
+
+    saved = move_meeting(meeting=second, with_later=True)
+
+    third.refresh_from_db()
+    assert (third.venue.name, third.status) == ("Old library", Meeting.Status.CANCELLED)
+    assert (saved.moved_later, saved.told) == ([], 1)
+    assert told_addresses(send_queued_mail) == ["week1@example.org"]
+
+
+def test_a_meeting_moved_before_an_earlier_one_moves_no_earlier_meeting(
+    weekly_series, send_queued_mail
+):
+    _first, second, third = weekly_series
+    second_start = local_start(second)
+    # The third meeting moves to the day before the second one: the second is not "later".
+    third.starts_at -= dt.timedelta(days=8)
+    third.ends_at -= dt.timedelta(days=8)
+    third.venue = VenueFactory(name="New library")
+
+    saved = move_meeting(meeting=third, with_later=True)
+
+    second.refresh_from_db()
+    assert (local_start(second), second.venue.name) == (second_start, "Old library")
+    assert (saved.moved_later, saved.told) == ([], 1)
+    assert told_addresses(send_queued_mail) == ["week2@example.org"]
+
+
+def test_the_waitlist_promoted_in_every_moved_meeting_is_summed(weekly_series):
+    _first, second, third = weekly_series
+    # The third meeting is full, with a waitlist; its capacity was raised without a save.
+    Meeting.objects.filter(pk=third.pk).update(capacity=1)
+    waiting = RsvpFactory(meeting=third, status=Rsvp.Status.WAITLISTED, email="wait@example.org")
+    Meeting.objects.filter(pk=third.pk).update(capacity=5)
+    second.venue = VenueFactory(name="New library")
+
+    saved = move_meeting(meeting=second, with_later=True)
+
+    assert saved.promoted == [waiting]
+    waiting.refresh_from_db()
+    assert waiting.status == Rsvp.Status.CONFIRMED

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from meetings import emails
+from meetings import sms
 from meetings.models import OutgoingEmail, Rsvp, SmsOptOut
 from meetings.phones import opt_out_hash
 from meetings.services import (
@@ -426,11 +426,11 @@ def test_the_console_backend_prints_texts_for_development(settings, send_queued_
 
 def test_queue_text_sends_a_text_about_no_rsvp(twilio, send_queued_mail):
     """The small public function other features (alerts of new meetings) call."""
-    row = emails.queue_text(
+    row = sms.queue_text(
         NUMBER, language="es", text="Nueva reunión el jueves.", kind="staff_message"
     )
     SmsOptOut.objects.create(number_hash=opt_out_hash("+12145550199"))
-    none = emails.queue_text("+12145550199", language="es", text="x", kind="staff_message")
+    none = sms.queue_text("+12145550199", language="es", text="x", kind="staff_message")
 
     send_queued_mail()
 

@@ -255,7 +255,10 @@ def test_venue_feed_query_count_does_not_grow_with_meetings(
     venue = Meeting.objects.first().venue
 
     with django_assert_num_queries(5):
-        client.get(feed_url("feed-venue", slug=venue.slug))
+        response = client.get(feed_url("feed-venue", slug=venue.slug))
+
+    assert response.status_code == 200
+    assert len(parse(response.content).walk("VEVENT")) == count  # all at the one venue
 
 
 # --- One meeting's file ----------------------------------------------------------------------

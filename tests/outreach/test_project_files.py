@@ -1,8 +1,14 @@
 """The files around the code: compose, Dockerfile, lock files, README."""
 
+import contextlib
+import os
 import re
+import signal
+import socket
 import subprocess
+import time
 import tomllib
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -92,12 +98,71 @@ def test_dockerfile_migrates_at_start_unless_told_not_to():
     assert "migrate --no-input || exit 1" in cmd
 
 
-def test_make_run_starts_the_mail_worker_beside_the_web_server():
-    makefile = (ROOT / "Makefile").read_text()
-    run = makefile[makefile.index("\nrun:") : makefile.index("\ntest:")]
+def session_commands(session_id):
+    """The command lines of the running processes in session `session_id` (Linux /proc)."""
+    commands = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        state, session = fields[0], int(fields[3])
+        if session == session_id and state != "Z":
+            commands.append(command)
+    return commands
 
-    assert "manage.py db_worker" in run.replace("$(MANAGE)", "manage.py")
-    assert "trap" in run  # stopped with the web server
+
+def left_running(session_id):
+    """The manage.py commands (web server, worker, reminders) still running in the session."""
+    return [command for command in session_commands(session_id) if "manage.py" in command]
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+def test_make_run_starts_the_mail_worker_beside_the_web_server_and_ctrl_c_stops_both():
+    """`make run` (its setup steps taken as done), then Ctrl-C: what a terminal sends to the
+    whole foreground group. Background jobs of a shell ignore it, so only the Makefile's trap
+    stops the worker."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run = subprocess.Popen(  # noqa: S603
+        ["make", "-o", "setup", "-o", "demo", "run", f"PORT={port}"],  # noqa: S607
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/healthz", timeout=2
+                ) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "make run never answered"
+                time.sleep(0.5)
+        workers = [
+            command
+            for command in session_commands(run.pid)
+            if command.split()[1:3] == ["manage.py", "db_worker"]
+        ]
+        assert workers  # (with its autoreloader's parent in DEBUG: two processes)
+
+        os.killpg(run.pid, signal.SIGINT)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while left_running(run.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        # (The reminder loop's idle `sleep 300` may outlive it by a few minutes: it runs nothing.)
+        assert left_running(run.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
 
 
 def test_compose_environment_names_are_settings_the_app_reads():
@@ -167,8 +232,12 @@ def test_installs_take_the_lock_as_it_is_without_a_resolver():
     """The lock is installed with --no-deps: pip resolves nothing, so neither its version nor a
     release published after the lock can pull in an unhashed package (issue 16); `pip check`
     follows. What make would run is read from make itself, not from the Makefile's text."""
-    planned = subprocess.run(
-        ["make", "-n", "-B", ".venv/.installed"], cwd=ROOT, capture_output=True, text=True, check=True
+    planned = subprocess.run(  # noqa: S603
+        ["make", "-n", "-B", ".venv/.installed"],  # noqa: S607 - make from the PATH, as a person runs it
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     install = next(line for line in planned.splitlines() if "pip install" in line)
     assert "--no-deps" in install and "--require-hashes -r requirements-dev.lock" in install

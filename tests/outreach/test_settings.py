@@ -165,3 +165,28 @@ def test_postgres_connections_give_up_within_seconds():
 
 def test_form_bodies_are_limited_to_what_a_form_needs():
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= 1024 * 1024
+
+
+def shell(code, env):
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_every_cache_key_of_a_site_carries_its_prefix_and_pages_the_release():
+    code = (
+        "from django.conf import settings; from django.core.cache import cache;"
+        "print(settings.CACHES['default']['KEY_PREFIX'], settings.RELEASE,"
+        " cache.make_key('outreach:data-version'))"
+    )
+    env = {**PRODUCTION_ENV, "CACHE_URL": "locmemcache://"}
+
+    named = shell(code, {**env, "CACHE_KEY_PREFIX": "site-b", "RELEASE": "2026.12.1"})
+    default = shell(code, env)
+
+    assert named.split() == ["site-b", "2026.12.1", "site-b:1:outreach:data-version"]
+    prefix, release, key = default.split()
+    # Unset: the host of SITE_URL, and a digest of the source files (the same in every process).
+    assert (prefix, key) == ("outreach.example.org", "outreach.example.org:1:outreach:data-version")
+    assert len(release) == 16
+    assert shell(code, env).split()[1] == release

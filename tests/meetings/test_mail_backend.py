@@ -6,6 +6,7 @@ failed before the server had the whole message, and every message arrives exactl
 
 import asyncio
 import datetime as dt
+import smtplib
 import socket
 import time
 from collections import Counter
@@ -16,6 +17,7 @@ from aiosmtpd.controller import Controller
 from django.urls import reverse
 from django.utils import timezone
 
+from meetings import mail_backend
 from meetings.models import OutgoingEmail
 from meetings.services import cancel_meeting
 from meetings.tokens import make_form_token
@@ -76,7 +78,7 @@ def hanging_port():
 
 @pytest.fixture
 def mail_settings(settings):
-    settings.EMAIL_BACKEND = "meetings.emails.SmtpBackend"
+    settings.EMAIL_BACKEND = "meetings.mail_backend.SmtpBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
@@ -185,3 +187,17 @@ def test_no_answer_after_the_whole_message_is_not_sent_again(mail_settings, smtp
     email = OutgoingEmail.objects.get()
     assert (email.status, email.attempts) == ("failed", 1)
     assert email.last_error == "No answer after the whole message was sent: it may have arrived."
+
+
+def test_a_refusal_is_described_by_its_codes_never_its_addresses():
+    refused = smtplib.SMTPRecipientsRefused(
+        {"ana@example.org": (550, b"no such user ana@example.org"), "b@example.org": (451, b"")}
+    )
+
+    assert mail_backend.describe(refused) == "SMTPRecipientsRefused 451,550"
+    # One address may be accepted later: not refused for good.
+    assert not mail_backend.refused_for_good(refused)
+    assert mail_backend.refused_for_good(
+        smtplib.SMTPRecipientsRefused({"ana@example.org": (550, b"no such user")})
+    )
+    assert mail_backend.describe(ConnectionRefusedError("x")) == "ConnectionRefusedError"

@@ -32,6 +32,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import TextIO
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from django.conf import settings
@@ -120,7 +121,7 @@ class ConsoleSender(Sender):
 
     lock = threading.Lock()
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
     def send(self, *, to, body, channel="sms", status_callback="", handed_over=None):
@@ -192,7 +193,7 @@ class TwilioSender(Sender):
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
         prefix = parts.path.rstrip("/")
-        connection = connection_class(parts.hostname, parts.port, timeout=self.timeout)
+        connection = connection_class(parts.hostname or "", parts.port, timeout=self.timeout)
         try:
             try:
                 connection.connect()

@@ -521,3 +521,26 @@ def test_a_custom_message_needs_english_and_falls_back_to_it(login_as, twilio, s
     assert "Please write the message in English." in refused.content.decode()
     assert texts_of(twilio)[-1].endswith("Use the side door.")
     assert texts_of(twilio, "+12145550124")[-1].endswith("Use la puerta lateral.")
+
+
+# The admin's outbox ----------------------------------------------------------------------------
+
+
+def test_the_outbox_lists_texts_by_channel_and_hides_numbers_without_the_permission(
+    client, django_user_model
+):
+    from django.contrib.auth.models import Permission
+
+    rsvp_by_phone(MeetingFactory(), email="ana@example.org")  # queued: mail and a text
+    clerk = django_user_model.objects.create_user("clerk", is_staff=True)
+    clerk.user_permissions.set(Permission.objects.filter(codename="view_outgoingemail"))
+    client.force_login(clerk)
+    outbox = reverse("admin:meetings_outgoingemail_changelist")
+
+    texts_only = client.get(outbox, {"channel__exact": "sms"})
+
+    assert len(texts_only.context["cl"].result_list) == 1
+    assert "Text message" in texts_only.content.decode()
+    assert NUMBER not in texts_only.content.decode()
+    clerk.user_permissions.add(Permission.objects.get(codename="view_outgoingemail_recipient"))
+    assert NUMBER in client.get(outbox, {"channel__exact": "sms"}).content.decode()

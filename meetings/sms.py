@@ -12,8 +12,10 @@ transaction, one task naming them, claimed once, retried and given up on alike. 
   its delivery reports; the provider's answers become outbox.SendFailed;
 - `record_opt_out(number)`: a STOP (by reply, or Twilio's 21610) as a keyed hash.
 
-The moment a text is handed over is the provider's answer to the POST: before it, nothing
-went (retried); after the whole request went without an answer, it may have (not retried).
+The moment a text is handed over is the POST to the provider: `sms_backend` calls its
+`handing_over` hook once the provider is reached, just before the request goes. A failure
+before it (no connection) is retried; one after it (no answer) may hide a sent text and is not.
+(An outbox that stamps the hand-over passes its stamp as that hook.)
 """
 
 from collections.abc import Iterable

@@ -106,10 +106,11 @@ class Sender:
         body: str,
         channel: str = "sms",
         status_callback: str = "",
-        handed_over: Callable[[], object] | None = None,
+        handing_over: Callable[[], object] | None = None,
     ) -> Sent:
-        """Send `body` to `to` (E.164). `handed_over` is called the moment the whole request
-        has gone to the provider (from then on a failure may hide a sent text)."""
+        """Send `body` to `to` (E.164). `handing_over` is called once the provider is
+        reached, just before the request itself goes (from then on a failure may hide a sent
+        text); it may raise to stop the send (the outbox's "no longer ours")."""
         raise NotImplementedError
 
     def signature(self, url: str, params: Iterable[tuple[str, str]]) -> str:
@@ -124,13 +125,13 @@ class ConsoleSender(Sender):
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    def send(self, *, to, body, channel="sms", status_callback="", handed_over=None):
+    def send(self, *, to, body, channel="sms", status_callback="", handing_over=None):
+        if handing_over:
+            handing_over()
         stream = self.stream or sys.stdout
         with self.lock:
             stream.write(f"Text message ({channel}) to {to}\n{'-' * 40}\n{body}\n{'-' * 40}\n")
             stream.flush()
-        if handed_over:
-            handed_over()
         return Sent(provider_id=f"console-{uuid.uuid4().hex}", status="sent")
 
 
@@ -177,7 +178,7 @@ class TwilioSender(Sender):
             fields["StatusCallback"] = status_callback
         return fields
 
-    def send(self, *, to, body, channel="sms", status_callback="", handed_over=None):
+    def send(self, *, to, body, channel="sms", status_callback="", handing_over=None):
         payload = urlencode(
             self.fields(to=to, body=body, channel=channel, status_callback=status_callback)
         ).encode()
@@ -197,12 +198,12 @@ class TwilioSender(Sender):
         try:
             try:
                 connection.connect()
-                connection.request("POST", prefix + self.path, body=payload, headers=headers)
             except (OSError, http.client.HTTPException) as error:
                 raise Unreachable(f"Twilio unreachable: {type(error).__name__}") from None
-            if handed_over:
-                handed_over()
+            if handing_over:
+                handing_over()
             try:
+                connection.request("POST", prefix + self.path, body=payload, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
             except (OSError, http.client.HTTPException) as error:

@@ -41,7 +41,7 @@ def test_a_text_reaches_twilio_with_its_fields(twilio):
         to=TO,
         body="Hola: su lugar está confirmado.",
         status_callback="https://outreach.example.org/sms/status/",
-        handed_over=lambda: handed.append(True),
+        handing_over=lambda: handed.append(True),
     )
 
     (message,) = twilio.to(TO)
@@ -126,7 +126,7 @@ def test_a_server_that_hangs_after_the_request_may_have_sent_it(twilio):
 
     started = time.monotonic()
     with pytest.raises(MayHaveArrived) as hung:
-        sender(twilio).send(to=TO, body="Hi", handed_over=lambda: handed.append(True))
+        sender(twilio).send(to=TO, body="Hi", handing_over=lambda: handed.append(True))
 
     assert time.monotonic() - started < 2.5  # the 1 s timeout, not the server's 3 s
     assert hung.value.retry is False
@@ -147,7 +147,7 @@ def test_a_refused_connection_hands_nothing_over():
     )
 
     with pytest.raises(Unreachable) as unreachable:
-        closed.send(to=TO, body="Hi", handed_over=lambda: handed.append(True))
+        closed.send(to=TO, body="Hi", handing_over=lambda: handed.append(True))
 
     assert unreachable.value.retry is True
     assert "ConnectionRefusedError" in unreachable.value.describe()

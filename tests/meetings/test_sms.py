@@ -544,3 +544,14 @@ def test_the_outbox_lists_texts_by_channel_and_hides_numbers_without_the_permiss
     assert NUMBER not in texts_only.content.decode()
     clerk.user_permissions.add(Permission.objects.get(codename="view_outgoingemail_recipient"))
     assert NUMBER in client.get(outbox, {"channel__exact": "sms"}).content.decode()
+
+
+def test_the_private_page_says_the_link_was_texted(client):
+    meeting = MeetingFactory()
+    response = post_rsvp(client, meeting, phone="(214) 555-0123")
+
+    with translation.override("es"):
+        page = client.get(response["Location"]).content.decode()
+
+    assert "También se la enviamos por mensaje de texto." in page
+    assert NUMBER in page

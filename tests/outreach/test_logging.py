@@ -77,3 +77,24 @@ def test_client_addresses_gunicorn_names_are_redacted():
     assert redact(line) == (
         "Invalid request from ip=[address]: Invalid HTTP request line: 'GET /en/rsvp/[private]/'"
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("Twilio refused a text to %s: %s", ("+12145550123", "Twilio 400 code 21211")),
+        ("sending to +84912345678 failed", ()),
+        ("%s", ("To=+12145550123&Body=Hola",)),
+    ],
+)
+def test_a_phone_number_never_reaches_the_logs(message, args):
+    printed = printed_by("meetings.sms_backend", message, *args)
+
+    assert "[phone]" in printed
+    assert "+1214555" not in printed and "+8491234" not in printed
+
+
+def test_ids_without_a_plus_are_not_taken_for_phone_numbers():
+    printed = printed_by("meetings.outbox", "Outgoing email %s (%s) in %d s", 12345678901, "x", 60)
+
+    assert "12345678901" in printed

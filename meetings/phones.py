@@ -44,21 +44,6 @@ def to_e164(text: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def for_display(e164: str) -> str:
-    """'+12145550123' → '(214) 555-0123' in its own country, '+84 …' abroad."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    same_country = phonenumbers.region_code_for_number(number) == settings.PHONE_REGION
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if same_country
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, style)
-
-
 def opt_out_hash(e164: str) -> str:
     """The keyed hash the opt-out list keeps instead of the number."""
     key = settings.SMS_HASH_KEY.encode()

@@ -555,3 +555,43 @@ def test_the_private_page_says_the_link_was_texted(client):
 
     assert "También se la enviamos por mensaje de texto." in page
     assert NUMBER in page
+
+
+def signed_post(client, fake, path, params):
+    """A webhook POST signed as Twilio signs it (tests/fake_twilio.py's own implementation)."""
+    from tests.fake_twilio import twilio_signature
+
+    url = "https://outreach.example.org" + path
+    signature = twilio_signature(fake.auth_token, url, params).decode()
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+def test_a_report_on_an_unknown_message_or_without_a_status(client, twilio):
+    unknown = signed_post(
+        client, twilio, "/sms/status/", {"MessageSid": "SM404", "MessageStatus": "delivered"}
+    )
+    incomplete = signed_post(client, twilio, "/sms/status/", {"MessageSid": "SM404"})
+
+    assert (unknown.status_code, incomplete.status_code) == (204, 400)
+
+
+def test_an_undelivered_report_for_an_unsubscribed_number_opts_it_out(
+    client, twilio, send_queued_mail
+):
+    rsvp_by_phone(MeetingFactory())
+    send_queued_mail()
+    sid = OutgoingEmail.objects.get().provider_id
+    params = {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "21610", "To": NUMBER}
+
+    assert signed_post(client, twilio, "/sms/status/", params).status_code == 204
+
+    assert OutgoingEmail.objects.get().status == Status.FAILED
+    assert SmsOptOut.objects.filter(number_hash=opt_out_hash(NUMBER)).exists()
+
+
+def test_a_reply_from_a_number_we_cannot_read_gets_no_answer(client, twilio):
+    response = signed_post(client, twilio, "/sms/inbound/", {"From": "Unknown", "Body": "STOP"})
+
+    assert response.status_code == 200
+    assert "<Message>" not in response.content.decode()
+    assert not SmsOptOut.objects.exists()

@@ -1,8 +1,8 @@
 """Every message the site sends by email: one function per kind, rendered in the
-recipient's language.
+recipient's language; each also texts the RSVPs with a phone number (meetings/sms.py).
 
-Each function takes the RSVPs to tell (those without an email address are skipped) and puts
-one message per RSVP in the outbox (`outbox.put`): rows plus a task carrying only their ids,
+Each function takes the RSVPs to tell (those without an email address get no mail) and puts
+one message per RSVP and channel in the outbox (`outbox.put`): rows plus a task carrying only their ids,
 written in the caller's transaction. A message with a private link is written at once (the
 link exists only then); the others are written by `send` when the worker sends them, from
 the meeting as it is then. Templates: emails/<kind>_subject.txt, _body.txt and _body.html.
@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
-from meetings import mail_backend, outbox
+from meetings import mail_backend, outbox, sms, texts
 from meetings.formatting import language_name
 from meetings.ical import Method, invitation_bytes
 from meetings.models import OutgoingEmail, Rsvp
@@ -96,6 +96,12 @@ def feedback_request(rsvp: Rsvp, *, token: str) -> None:
     _queue(Kind.FEEDBACK_REQUEST, [rsvp], token=token)
 
 
+def staff_message(rsvps: Iterable[Rsvp], *, template: str, **fields: object) -> list[OutgoingEmail]:
+    """A short message from staff about the meeting (`template`, one of
+    texts.STAFF_TEMPLATES, with its `fields`), in each party's language, by email and text."""
+    return _queue(Kind.STAFF_MESSAGE, rsvps, template=template, **fields)
+
+
 def sender_address() -> str:
     """DEFAULT_FROM_EMAIL's address under the site's name in the active language."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
@@ -113,7 +119,8 @@ def attachment_name() -> str:
 
 
 def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context):
-    """One outbox row per RSVP with an email, and one task naming the rows (`outbox.put`).
+    """One outbox row per RSVP with an email, one per RSVP with a phone number (a text,
+    `sms.rows_for`), and one task naming the rows (`outbox.put`).
 
     A message with a private link (`token`) is written now: the token exists only here; so
     is one that says what changed (`render_now`: the RSVP changes again, or is erased, right
@@ -122,9 +129,9 @@ def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context
     hundred people costs the request two inserts. `address` replaces the RSVP's own (erased
     on a cancellation before the message is queued).
     """
+    rsvps = list(rsvps)
+    text_rows = sms.rows_for(kind, rsvps, token=token, **context) if kind in texts.WORDINGS else []
     rsvps = [rsvp for rsvp in rsvps if address or rsvp.email]
-    if not rsvps:
-        return
     domain = urlsplit(settings.SITE_URL).hostname
     rows = []
     for rsvp in rsvps:
@@ -147,7 +154,7 @@ def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context
                 **written,
             )
         )
-    outbox.put(rows)
+    return outbox.put(rows + text_rows)
 
 
 def _invitation_method(kind, rsvp, extra):
@@ -179,6 +186,8 @@ def _render(kind, rsvp, *, recipient, token=None, **extra):
         }
         if kind == Kind.RSVP_CHANGED:
             context["changed_lines"] = changed_lines(rsvp, extra["before"])
+        if kind == Kind.STAFF_MESSAGE:
+            context["message"] = texts.staff_message_text(**extra)
         subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
         # Template tags on lines of their own leave blank lines behind: one blank line at most.
         text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}_body.txt", context))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, RSVP_ANSWER_FIELDS, FeedbackAnswer, Rsvp, Venue
+from meetings.phones import InvalidPhoneNumber, to_e164
 from meetings.tokens import make_form_token, read_form_token
 from meetings.widgets import QuickSelect
 
@@ -138,6 +139,39 @@ class SingleLineEmailField(forms.EmailField):
                 _("Please enter just one email address, on one line."), code="not_single_line"
             )
         return super().to_python(value)
+
+
+class PhoneNumberField(SingleLineField):
+    """A mobile number, in any usual spelling; cleaned to E.164 ("+12145550123"). Numbers
+    without "+" are read as numbers of PHONE_REGION."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return ""
+        if len(value) > 30:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return to_e164(value)
+        except InvalidPhoneNumber:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+PHONE_FIELD = PhoneNumberField(
+    label=_("Mobile phone for a text message reminder (optional)"),
+    help_text=_(
+        "We text your confirmation, a reminder the day before and any change to the meeting, "
+        "nothing else. Reply STOP to end the texts. Message and data rates may apply."
+    ),
+    required=False,
+    error_messages={
+        "invalid": _(
+            "Please enter a mobile number such as (214) 555-0123, or leave it empty. "
+            "A number from another country starts with + and its country code."
+        ),
+    },
+    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+)
 
 
 class PlainTextField(forms.CharField):
@@ -271,11 +305,11 @@ class RsvpForm(RsvpChangeForm):
     RSVP_MIN_FILL_SECONDS came from a bot, and the same key sent twice is one RSVP.
     """
 
-    # The answers, with the email after the name.
+    # The answers, with the email and the phone number after the name.
     field_order = [
         name
         for field in RSVP_ANSWER_FIELDS
-        for name in ((field, "email") if field == "first_name" else (field,))
+        for name in ((field, "email", "phone") if field == "first_name" else (field,))
     ]
 
     email = SingleLineEmailField(
@@ -294,6 +328,7 @@ class RsvpForm(RsvpChangeForm):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    phone = PHONE_FIELD
     # The honeypot. Its name and label do not invite a browser's autofill.
     leave_empty = forms.CharField(
         label=_("Leave this field empty"),
@@ -304,6 +339,8 @@ class RsvpForm(RsvpChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not settings.SMS_ENABLED:
+            del self.fields["phone"]
         self._token = read_form_token(self.data.get("form_token", "")) if self.is_bound else None
         self._token_used = False
 
@@ -354,6 +391,7 @@ class RsvpForm(RsvpChangeForm):
         return {
             **super().rsvp_details(),
             "email": self.cleaned_data["email"],
+            "phone": self.cleaned_data.get("phone", ""),
             "submission_key": self.cleaned_data["submission_key"],
         }
 

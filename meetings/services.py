@@ -103,6 +103,7 @@ def create_rsvp(
     language: str,
     first_name: str = "",
     email: str = "",
+    phone: str = "",
     needs_interpretation: str = "",
     needs_wheelchair_access: bool = False,
     needs_childcare: bool = False,
@@ -141,6 +142,7 @@ def create_rsvp(
         rsvp = Rsvp.objects.create(
             meeting=meeting,
             email=email,
+            phone=phone,
             token_hash=hash_token(token),
             submission_key_hash=(
                 None if submission_key is None else hash_submission_key(submission_key)
@@ -263,13 +265,14 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
         address, was_confirmed = rsvp.email, rsvp.is_confirmed
         # Whoever cancels no longer needs to be reached: their details go at once.
         rsvp.status = Rsvp.Status.CANCELLED
-        rsvp.first_name = rsvp.email = rsvp.note = ""
+        rsvp.first_name = rsvp.email = rsvp.phone = rsvp.note = ""
         rsvp.calendar_sequence += 1
         rsvp.save(
             update_fields=[
                 "status",
                 "first_name",
                 "email",
+                "phone",
                 "note",
                 "calendar_sequence",
                 "updated_at",
@@ -392,7 +395,7 @@ def _save(meeting: Meeting, save: Callable[[], object]) -> MeetingSaved:
         changes = meeting_changes(meeting, before=before)
         told = []
         if changes:
-            told = list(meeting.rsvps.active().exclude(email="").order_by("pk"))
+            told = list(meeting.rsvps.active().reachable().order_by("pk"))
             for rsvp in told:
                 # The RSVP's own copy of the meeting is the saved one, not a stale read.
                 rsvp.meeting = meeting
@@ -400,6 +403,21 @@ def _save(meeting: Meeting, save: Callable[[], object]) -> MeetingSaved:
         # More seats (or none to count) may let waitlisted parties in.
         promoted = _promote(meeting)
     return MeetingSaved(changes=changes, told=len(told), promoted=promoted)
+
+
+def message_rsvps(*, meeting: Meeting, template: str, **fields: Any) -> dict[str, int]:
+    """Staff's short message (texts.STAFF_TEMPLATES) to everyone confirmed or waitlisted for
+    the meeting, by email and by text, each in its party's language, through the outbox.
+    Returns how many of each were queued: {"email": n, "sms": m}."""
+    with transaction.atomic():
+        rsvps = list(meeting.rsvps.active().reachable().order_by("pk"))
+        for rsvp in rsvps:
+            rsvp.meeting = meeting
+        rows = emails.staff_message(rsvps, template=template, **fields)
+    counts = dict.fromkeys(OutgoingEmail.Channel.values, 0)
+    for row in rows:
+        counts[row.channel] += 1
+    return counts
 
 
 def check_open(meeting: Meeting, *, staff: bool = False) -> None:
@@ -718,7 +736,7 @@ def send_reminders(*, now: dt.datetime | None = None) -> int:
         status__in=[Rsvp.Status.CONFIRMED, Rsvp.Status.WAITLISTED],
         reminded_at__isnull=True,
         personal_data_erased_at__isnull=True,
-    ).exclude(email="")
+    ).reachable()
     return _claim_and_send(due, "reminded_at", emails.rsvp_reminder, now=now)
 
 
@@ -736,7 +754,7 @@ def ask_for_feedback(*, now: dt.datetime | None = None) -> int:
         feedback_asked_at__isnull=True,
         feedback_given=False,
         personal_data_erased_at__isnull=True,
-    ).exclude(email="")
+    ).reachable()
     return _claim_and_send(due, "feedback_asked_at", emails.feedback_request, now=now)
 
 

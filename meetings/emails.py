@@ -66,14 +66,18 @@ def rsvp_changed(rsvp: Rsvp, *, before: dict) -> None:
     _queue(Kind.RSVP_CHANGED, [rsvp], render_now=True, before=before)
 
 
-def rsvp_cancelled(rsvp: Rsvp, *, address: str, by_staff: bool, was_confirmed: bool) -> None:
-    """The RSVP is cancelled (by the party or by staff): a last message to `address` (the
-    RSVP's own is erased by now), which removes the event from a calendar that had it."""
+def rsvp_cancelled(
+    rsvp: Rsvp, *, address: str, phone: str = "", by_staff: bool, was_confirmed: bool
+) -> None:
+    """The RSVP is cancelled (by the party or by staff): a last message to `address` and a
+    last text to `phone` (the RSVP's own are erased by now); the email removes the event from
+    a calendar that had it."""
     _queue(
         Kind.RSVP_CANCELLED,
         [rsvp],
         render_now=True,
         address=address,
+        phone=phone,
         by_staff=by_staff,
         was_confirmed=was_confirmed,
     )
@@ -118,7 +122,7 @@ def attachment_name() -> str:
 # Queueing, in the caller's transaction ------------------------------------------------------
 
 
-def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context):
+def _queue(kind, rsvps, *, token=None, render_now=False, address=None, phone="", **context):
     """One outbox row per RSVP with an email, one per RSVP with a phone number (a text,
     `sms.rows_for`), and one task naming the rows (`outbox.put`).
 
@@ -126,11 +130,13 @@ def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context
     is one that says what changed (`render_now`: the RSVP changes again, or is erased, right
     after). Any other is written by the worker when it sends it, from the RSVP, its meeting as
     it is then, and `context` (plain values, no personal data), so a change that tells two
-    hundred people costs the request two inserts. `address` replaces the RSVP's own (erased
-    on a cancellation before the message is queued).
+    hundred people costs the request two inserts. `address` and `phone` replace the RSVP's
+    own (erased on a cancellation before the message is queued).
     """
     rsvps = list(rsvps)
-    text_rows = sms.rows_for(kind, rsvps, token=token, **context) if kind in texts.WORDINGS else []
+    text_rows = sms.rows_for(
+        kind, rsvps, token=token, render_now=render_now, phone=phone, **context
+    )
     rsvps = [rsvp for rsvp in rsvps if address or rsvp.email]
     domain = urlsplit(settings.SITE_URL).hostname
     rows = []

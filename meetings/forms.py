@@ -3,7 +3,6 @@
 import re
 import time
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, RSVP_ANSWER_FIELDS, FeedbackAnswer, Rsvp, Venue
-from meetings.phones import InvalidPhoneNumber, to_e164
+from meetings.phones import InvalidPhoneNumber, NotTextable, to_e164
 from meetings.tokens import make_form_token, read_form_token
 from meetings.widgets import QuickSelect
 
@@ -518,21 +517,19 @@ class AlertSubscribeForm(forms.Form):
         text = self.cleaned_data["phone"].strip()
         if not text:
             return ""
+        # The RSVP form's rules (meetings.phones): E.164 in PHONE_REGION, texts only.
         try:
-            number = phonenumbers.parse(text, settings.PHONE_REGION)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError(
-                _("Please enter a mobile number such as (214) 555-0123, or leave it empty."),
-                code="invalid_phone",
-            )
-        if phonenumbers.number_type(number) not in TEXTABLE_NUMBERS:
+            return to_e164(text)
+        except NotTextable:
             raise ValidationError(
                 _("This number cannot receive text messages. Please enter a mobile number."),
                 code="not_mobile",
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            ) from None
+        except InvalidPhoneNumber:
+            raise ValidationError(
+                _("Please enter a mobile number such as (214) 555-0123, or leave it empty."),
+                code="invalid_phone",
+            ) from None
 
     def clean(self):
         cleaned = super().clean()
@@ -558,12 +555,3 @@ class AlertSubscribeForm(forms.Form):
         if kind == "venue":
             return {"venue": self.venues[value]}
         return {"series": self.series[value]}
-
-
-# Numbers that can take a text message ("fixed line or mobile" is what US numbers are).
-TEXTABLE_NUMBERS = {
-    phonenumbers.PhoneNumberType.MOBILE,
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    phonenumbers.PhoneNumberType.VOIP,
-    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
-}

@@ -20,6 +20,10 @@ class InvalidPhoneNumber(ValueError):
     """Not a number a text message can reach."""
 
 
+class NotTextable(InvalidPhoneNumber):
+    """A real number that cannot take text messages (a fixed line, a premium number)."""
+
+
 # Fixed lines cannot take texts; "fixed line or mobile" is what US numbers always are.
 TEXTABLE = {
     phonenumbers.PhoneNumberType.MOBILE,
@@ -40,7 +44,7 @@ def to_e164(text: str, *, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber("not a valid number")
     if phonenumbers.number_type(number) not in TEXTABLE:
-        raise InvalidPhoneNumber("cannot take text messages")
+        raise NotTextable("cannot take text messages")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

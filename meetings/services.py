@@ -208,7 +208,7 @@ def update_rsvp(
             check_open(meeting)  # raises, saying why
         before = {name: getattr(rsvp, name) for name in details}
         _apply_changes(meeting, rsvp, details)
-        if before != details and rsvp.email:
+        if before != details and (rsvp.email or rsvp.phone):
             # The person hears what changed, and their calendar's event is replaced.
             _raise_calendar_sequence(rsvp)
             emails.rsvp_changed(rsvp, before=before)
@@ -231,10 +231,10 @@ NOTICE_FIELDS = (
 def tell_rsvp_changed(*, rsvp: Rsvp, before: dict[str, Any]) -> bool:
     """Staff edited an RSVP's details (the admin form): the person hears what changed, with
     the updated invitation, as after their own change. `before`: NOTICE_FIELDS as they were.
-    Returns whether a notice was queued (nothing changed, or no email: none)."""
+    Returns whether a notice was queued (nothing changed, or no email or phone: none)."""
     with transaction.atomic():
         rsvp = Rsvp.objects.select_related("meeting__venue").get(pk=rsvp.pk)
-        if rsvp.is_cancelled or not rsvp.email:
+        if rsvp.is_cancelled or not (rsvp.email or rsvp.phone):
             return False
         before = {name: before[name] for name in NOTICE_FIELDS}
         if before == {name: getattr(rsvp, name) for name in NOTICE_FIELDS}:
@@ -245,8 +245,9 @@ def tell_rsvp_changed(*, rsvp: Rsvp, before: dict[str, Any]) -> bool:
 
 
 def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
-    """Cancel an RSVP, erase its name, email and note, and promote the waitlist into the
-    seats it frees. Cancelling twice is a no-op.
+    """Cancel an RSVP, erase its name, email, phone number and note (after queueing a last
+    message and text to them), and promote the waitlist into the seats it frees. Cancelling
+    twice is a no-op.
 
     The public may cancel until the meeting starts (RsvpError "meeting_started" after);
     staff at any time.
@@ -262,7 +263,7 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
                 _("This meeting has already started, so its RSVPs can no longer change."),
                 code="meeting_started",
             )
-        address, was_confirmed = rsvp.email, rsvp.is_confirmed
+        address, phone, was_confirmed = rsvp.email, rsvp.phone, rsvp.is_confirmed
         # Whoever cancels no longer needs to be reached: their details go at once.
         rsvp.status = Rsvp.Status.CANCELLED
         rsvp.first_name = rsvp.email = rsvp.phone = rsvp.note = ""
@@ -284,9 +285,9 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
         OutgoingEmail.objects.filter(rsvp=rsvp).withdraw(
             "The RSVP was cancelled before it was sent."
         )
-        if address:
+        if address or phone:
             emails.rsvp_cancelled(
-                rsvp, address=address, by_staff=staff, was_confirmed=was_confirmed
+                rsvp, address=address, phone=phone, by_staff=staff, was_confirmed=was_confirmed
             )
         _promote(meeting)
     return rsvp
@@ -534,7 +535,7 @@ def _promote(meeting: Meeting) -> list[Rsvp]:
         rsvp.meeting = meeting
         update_fields = ["status", "updated_at"]
         token = None
-        if rsvp.email:
+        if rsvp.email or rsvp.phone:
             # A new private link for the promotion email, as reminders carry (the first one
             # cannot be rebuilt): the second link of the RSVP, replacing a reminder's.
             token = make_token()

@@ -13,9 +13,11 @@ transaction, one task naming them, claimed once, retried and given up on alike. 
 - `record_opt_out(number)`: a STOP (by reply, or Twilio's 21610) as a keyed hash.
 
 The moment a text is handed over is the POST to the provider: `sms_backend` calls its
-`handing_over` hook once the provider is reached, just before the request goes. A failure
-before it (no connection) is retried; one after it (no answer) may hide a sent text and is not.
-(An outbox that stamps the hand-over passes its stamp as that hook.)
+`handing_over` hook once the provider is reached, just before the request goes; `send` passes
+`outbox.handing_over(row)` as that hook, which stamps `handed_over_at` (so `outbox.recover`
+settles a text a killed worker left in "sending" as it settles mail) and stops a row
+withdrawn meanwhile. A failure before it (no connection) is retried; one after it (no answer)
+may hide a sent text: the row becomes "unknown", never sent again by itself (staff may resend).
 """
 
 from collections.abc import Iterable
@@ -41,27 +43,38 @@ STOPPED = "The number texted STOP before it was sent."
 
 
 def rows_for(
-    kind: str, rsvps: Iterable["RsvpType"], *, token: str | None = None, **context: Any
+    kind: str,
+    rsvps: Iterable["RsvpType"],
+    *,
+    token: str | None = None,
+    render_now: bool = False,
+    phone: str = "",
+    **context: Any,
 ) -> list[OutgoingEmail]:
     """Unsaved outbox rows: a text per RSVP with a phone number not on the opt-out list.
-    A text with a private link (`token`) is written now; any other when it is sent."""
+    A text with a private link (`token`), or about a change of the RSVP itself
+    (`render_now`: it changes again, or is erased, right after), is written now; any other
+    when it is sent. `phone` replaces the RSVP's own number (erased by a cancellation before
+    its last text is queued). What was `before` a change stays out of the row's context."""
     if not settings.SMS_ENABLED:
         return []
-    rsvps = [rsvp for rsvp in rsvps if rsvp.phone]
-    stopped = opted_out({rsvp.phone for rsvp in rsvps})
+    numbered = [(rsvp, phone or rsvp.phone) for rsvp in rsvps]
+    numbered = [(rsvp, number) for rsvp, number in numbered if number]
+    stopped = opted_out({number for _rsvp, number in numbered})
+    stored = {key: value for key, value in context.items() if key != "before"}
     return [
         OutgoingEmail(
             kind=kind,
             channel=Channel.SMS,
             language=rsvp.language,
             rsvp=rsvp,
-            recipient=rsvp.phone,
+            recipient=number,
             message_id=_message_id(),
-            context=context,
-            text=texts.compose(kind, rsvp, token=token, **context) if token else "",
+            context=stored,
+            text=(texts.compose(kind, rsvp, token=token, **context) if token or render_now else ""),
         )
-        for rsvp in rsvps
-        if rsvp.phone not in stopped
+        for rsvp, number in numbered
+        if number not in stopped
     ]
 
 
@@ -121,6 +134,7 @@ def send(row: OutgoingEmail) -> None:
             body=body,
             channel=row.channel,
             status_callback=settings.SITE_URL + reverse("sms-status"),
+            handing_over=lambda: outbox.handing_over(row),
         )
     except sms_backend.SmsError as error:
         if getattr(error, "code", None) == sms_backend.UNSUBSCRIBED_RECIPIENT:
@@ -131,6 +145,7 @@ def send(row: OutgoingEmail) -> None:
             retry=error.retry,
             unreachable=isinstance(error, sms_backend.Unreachable),
             retry_after=getattr(error, "retry_after", None),
+            may_have_arrived=isinstance(error, sms_backend.MayHaveArrived),
         ) from None
     # Its delivery reports name it by the provider's id.
     OutgoingEmail.objects.filter(pk=row.pk).update(provider_id=sent.provider_id)

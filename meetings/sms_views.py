@@ -5,9 +5,11 @@ SITE_URL/sms/inbound/; delivery reports come to SITE_URL/sms/status/, which each
 as its StatusCallback). Every request must carry a valid X-Twilio-Signature made with the
 auth token in SMS_URL, over SITE_URL + path: anything else gets 403 and changes nothing.
 
-Replies: STOP (and Twilio's other opt-out words, and ALTO, PARAR, DỪNG…) puts the number on the
-opt-out list, kept as a keyed hash, and withdraws what is queued for it; START lifts it; HELP
-answers with the department's contact. Nothing a resident texts is stored or logged.
+Replies: a YES (SÍ, CÓ) to a pending alert subscription confirms it (meetings.alerts, which
+texts its own answer); STOP (and Twilio's other opt-out words, and ALTO, PARAR, DỪNG…) puts the
+number on the opt-out list, kept as a keyed hash, withdraws what is queued for it and deletes
+its alert subscription; START lifts it; HELP answers with the department's contact. Nothing a
+resident texts is stored or logged.
 """
 
 import hmac
@@ -20,7 +22,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from meetings import sms, sms_backend, texts
+from meetings import alerts, sms, sms_backend, texts
 from meetings.models import OutgoingEmail, Rsvp, SmsOptOut
 from meetings.phones import InvalidPhoneNumber, opt_out_hash, to_e164
 
@@ -106,6 +108,7 @@ def _number_stopped(raw):
     except InvalidPhoneNumber:
         return
     sms.record_opt_out(number)
+    alerts.forget_number(number)
 
 
 @csrf_exempt
@@ -119,10 +122,15 @@ def inbound(request):
         number = to_e164(request.POST.get("From", "").removeprefix("whatsapp:"))
     except InvalidPhoneNumber:
         return _twiml()
-    word = " ".join(request.POST.get("Body", "").split()).upper().strip(".!¡¿?")
+    body = request.POST.get("Body", "")
+    # Before START (whose words include YES): a YES to an alert subscription confirms it.
+    if alerts.confirm_by_text(number, body):
+        return _twiml()
+    word = " ".join(body.split()).upper().strip(".!¡¿?")
     language = _language_of(number)
     if word in STOP_WORDS:
         sms.record_opt_out(number)
+        alerts.forget_number(number)
         # Twilio confirms its own words; ours we confirm.
         return _twiml("" if word in TWILIO_STOP else texts.stopped_reply(language))
     if word in START_WORDS:

@@ -120,6 +120,28 @@ def _changed(f):
     ]
 
 
+def _rsvp_changed(f):
+    people = ngettext("%(count)d person", "%(count)d people", f["seats"]) % {"count": f["seats"]}
+    f = {**f, "people": people}
+    return [
+        gettext("%(who)s: your RSVP for %(title)s, %(when)s has changed: %(people)s.") % f,
+        gettext("%(who)s: your RSVP for %(when)s has changed: %(people)s.") % f,
+        gettext("Your RSVP for %(date)s has changed: %(people)s.") % f,
+    ]
+
+
+def _rsvp_cancelled(f):
+    if f.get("by_staff"):
+        return [
+            gettext("%(who)s: the organizers cancelled your RSVP for %(title)s, %(when)s.") % f,
+            gettext("%(who)s: the organizers cancelled your RSVP for %(when)s.") % f,
+        ]
+    return [
+        gettext("%(who)s: your RSVP for %(title)s, %(when)s is cancelled.") % f,
+        gettext("%(who)s: your RSVP for %(when)s is cancelled.") % f,
+    ]
+
+
 def _reminder(f):
     if f["rsvp"].is_confirmed:
         leads = [
@@ -198,6 +220,8 @@ WORDINGS: dict[str, Callable[[dict], list[str]]] = {
     "rsvp_confirmation": _confirmation,
     "rsvp_promoted": _promoted,
     "meeting_changed": _changed,
+    "rsvp_changed": _rsvp_changed,
+    "rsvp_cancelled": _rsvp_cancelled,
     "rsvp_reminder": _reminder,
     "feedback_request": _feedback,
     "staff_message": _staff_message,

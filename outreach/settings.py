@@ -460,10 +460,11 @@ FEEDBACK_REQUEST_HOURS_AFTER = env.int("FEEDBACK_REQUEST_HOURS_AFTER", default=2
 # day per address, from the send_reminders pass.
 ALERTS_CONFIRM_DAYS = env.int("ALERTS_CONFIRM_DAYS", default=7)
 # The function that queues a text message (dotted path, called as
-# f(number, language=…, text=…, kind=…) in the caller's transaction):
-# empty until the text message sender exists; text subscriptions are kept and confirmed by a
-# "YES" reply but get no text while it is empty (README, "Alerts of new meetings").
-ALERTS_TEXT_SENDER = env.str("ALERTS_TEXT_SENDER", default="")
+# f(number, language=…, text=…, kind=…) in the caller's transaction): the text channel of the
+# outbox by default (meetings.sms.queue_text, which sends nothing while SMS_ENABLED is false or
+# to a number that texted STOP). Empty: text subscriptions are kept and confirmed by a "YES"
+# reply but get no text (README, "Alerts of new meetings").
+ALERTS_TEXT_SENDER = env.str("ALERTS_TEXT_SENDER", default="meetings.sms.queue_text")
 # PHONE_REGION (the country of numbers typed without "+") is set with the text messages' settings.
 
 # Who residents can call: shown in the footer of every page, on the 429 page and error pages.

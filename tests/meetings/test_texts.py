@@ -97,6 +97,9 @@ CASES = [
     (Kind.RSVP_REMINDER, {"token": True}),
     (Kind.FEEDBACK_REQUEST, {"token": True}),
     (Kind.STAFF_MESSAGE, {"template": "doors_late", "minutes": 15}),
+    (Kind.RSVP_CHANGED, {"before": {"party_size": 1}}),
+    (Kind.RSVP_CANCELLED, {"by_staff": False, "was_confirmed": True}),
+    (Kind.RSVP_CANCELLED, {"by_staff": True, "was_confirmed": True}),
 ]
 
 

@@ -118,6 +118,7 @@ check: install env ## Migrations up to date, and the deploy checks with producti
 	DEBUG=false SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-xyz \
 	ALLOWED_HOSTS=outreach.example.org SITE_URL=https://outreach.example.org \
 	CACHE_URL=redis://127.0.0.1:6379/0 EMAIL_URL=smtp://127.0.0.1:25 \
+	SMS_URL=twilio://ACci:ci-token@+15005550006 \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 # Issue 12's benchmark: a throwaway PostgreSQL database with 1,000 meetings and 100,000 RSVPs,

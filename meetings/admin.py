@@ -519,6 +519,7 @@ class MeetingAdmin(CoordinatorsSeeHistory, LabelledDateTimes, TabbedTranslationA
                     "export_rsvps",
                     "meeting_report",
                     "duplicate_meeting",
+                    "message_rsvps_view",
                 ],
                 # The door page's service worker, from under the page's address (its scope).
                 routes={"check_in_worker": "check-in/offline-worker.js"},
@@ -637,7 +638,7 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
         SharedEmailFilter,
     ]
     list_select_related = ["meeting"]
-    search_fields = ["first_name", "email", "meeting__title"]
+    search_fields = ["first_name", "email", "phone", "meeting__title"]
     readonly_fields = [
         "meeting",
         "status",
@@ -653,6 +654,7 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
         "party_size",
         "first_name",
         "email",
+        "phone",
         "language",
         "needs_interpretation",
         "needs_wheelchair_access",
@@ -667,7 +669,7 @@ class RsvpAdmin(CoordinatorsSeeHistory, LabelledDateTimes, admin.ModelAdmin):
     actions = ["check_in", "undo_check_in", "cancel_rsvps"]
 
     # What only roles with "view_rsvp_contact" see (README, "Staff roles").
-    contact_fields = ("email", "note")
+    contact_fields = ("email", "phone", "note")
 
     def _sees_contact(self, request):
         return request.user.has_perm("meetings.view_rsvp_contact")
@@ -785,18 +787,21 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
+        "channel",
         "language",
         "status",
         "attempts",
         "next_attempt_at",
         "sent_at",
         "last_error",
+        "delivery_status",
         "resend_button",
     ]
-    list_filter = ["status", "kind", "language"]
+    list_filter = ["status", "channel", "kind", "language"]
     date_hierarchy = "created_at"
     fields = [
         "kind",
+        "channel",
         "language",
         "status",
         "attempts",
@@ -806,6 +811,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "last_error",
         "claimed_at",
         "handed_over_at",
+        "delivery_status",
         "rsvp",
     ]
     readonly_fields = fields  # type: ignore[assignment]  # names only: no rows of several fields

@@ -19,8 +19,10 @@ last digest). Nothing else: no name, no client address.
 - Staff see `counts()` only.
 
 Email goes through the outbox (OutgoingEmail) and its worker. Texts go through the function
-named by ALERTS_TEXT_SENDER, called as f(number, language=…, text=…, kind=…) in the caller's
-transaction; while it is empty no text is sent (README, "Alerts of new meetings").
+named by ALERTS_TEXT_SENDER (by default `meetings.sms.queue_text`, the outbox's text channel),
+called as f(number, language=…, text=…, kind=…) in the caller's transaction; while it is empty
+no text is sent (README, "Alerts of new meetings"). The inbound-text webhook
+(meetings.sms_views) hands a reply to `confirm_by_text` first and calls `forget_number` on STOP.
 """
 
 import datetime as dt

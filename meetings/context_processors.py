@@ -11,4 +11,5 @@ def site(request):
         # tel: links take digits (and a leading +) only.
         "DEPARTMENT_TEL": re.sub(r"[^\d+]", "", settings.DEPARTMENT_PHONE),
         "DEPARTMENT_EMAIL": settings.DEPARTMENT_EMAIL,
+        "SMS_ENABLED": settings.SMS_ENABLED,
     }

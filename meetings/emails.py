@@ -1,8 +1,8 @@
 """Every message the site sends by email: one function per kind, rendered in the
-recipient's language.
+recipient's language; each also texts the RSVPs with a phone number (meetings/sms.py).
 
-Each function takes the RSVPs to tell (those without an email address are skipped) and puts
-one message per RSVP in the outbox (`outbox.put`): rows plus a task carrying only their ids,
+Each function takes the RSVPs to tell (those without an email address get no mail) and puts
+one message per RSVP and channel in the outbox (`outbox.put`): rows plus a task carrying only their ids,
 written in the caller's transaction. A message with a private link is written at once (the
 link exists only then); the others are written by `send` when the worker sends them, from
 the meeting as it is then. Templates: emails/<kind>_subject.txt, _body.txt and _body.html.
@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
-from meetings import mail_backend, outbox
+from meetings import mail_backend, outbox, sms, texts
 from meetings.formatting import language_name
 from meetings.ical import Method, invitation_bytes
 from meetings.models import OutgoingEmail, Rsvp
@@ -66,14 +66,18 @@ def rsvp_changed(rsvp: Rsvp, *, before: dict) -> None:
     _queue(Kind.RSVP_CHANGED, [rsvp], render_now=True, before=before)
 
 
-def rsvp_cancelled(rsvp: Rsvp, *, address: str, by_staff: bool, was_confirmed: bool) -> None:
-    """The RSVP is cancelled (by the party or by staff): a last message to `address` (the
-    RSVP's own is erased by now), which removes the event from a calendar that had it."""
+def rsvp_cancelled(
+    rsvp: Rsvp, *, address: str, phone: str = "", by_staff: bool, was_confirmed: bool
+) -> None:
+    """The RSVP is cancelled (by the party or by staff): a last message to `address` and a
+    last text to `phone` (the RSVP's own are erased by now); the email removes the event from
+    a calendar that had it."""
     _queue(
         Kind.RSVP_CANCELLED,
         [rsvp],
         render_now=True,
         address=address,
+        phone=phone,
         by_staff=by_staff,
         was_confirmed=was_confirmed,
     )
@@ -96,6 +100,12 @@ def feedback_request(rsvp: Rsvp, *, token: str) -> None:
     _queue(Kind.FEEDBACK_REQUEST, [rsvp], token=token)
 
 
+def staff_message(rsvps: Iterable[Rsvp], *, template: str, **fields: object) -> list[OutgoingEmail]:
+    """A short message from staff about the meeting (`template`, one of
+    texts.STAFF_TEMPLATES, with its `fields`), in each party's language, by email and text."""
+    return _queue(Kind.STAFF_MESSAGE, rsvps, template=template, **fields)
+
+
 def sender_address() -> str:
     """DEFAULT_FROM_EMAIL's address under the site's name in the active language."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
@@ -112,19 +122,22 @@ def attachment_name() -> str:
 # Queueing, in the caller's transaction ------------------------------------------------------
 
 
-def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context):
-    """One outbox row per RSVP with an email, and one task naming the rows (`outbox.put`).
+def _queue(kind, rsvps, *, token=None, render_now=False, address=None, phone="", **context):
+    """One outbox row per RSVP with an email, one per RSVP with a phone number (a text,
+    `sms.rows_for`), and one task naming the rows (`outbox.put`).
 
     A message with a private link (`token`) is written now: the token exists only here; so
     is one that says what changed (`render_now`: the RSVP changes again, or is erased, right
     after). Any other is written by the worker when it sends it, from the RSVP, its meeting as
     it is then, and `context` (plain values, no personal data), so a change that tells two
-    hundred people costs the request two inserts. `address` replaces the RSVP's own (erased
-    on a cancellation before the message is queued).
+    hundred people costs the request two inserts. `address` and `phone` replace the RSVP's
+    own (erased on a cancellation before the message is queued).
     """
+    rsvps = list(rsvps)
+    text_rows = sms.rows_for(
+        kind, rsvps, token=token, render_now=render_now, phone=phone, **context
+    )
     rsvps = [rsvp for rsvp in rsvps if address or rsvp.email]
-    if not rsvps:
-        return
     domain = urlsplit(settings.SITE_URL).hostname
     rows = []
     for rsvp in rsvps:
@@ -147,7 +160,7 @@ def _queue(kind, rsvps, *, token=None, render_now=False, address=None, **context
                 **written,
             )
         )
-    outbox.put(rows)
+    return outbox.put(rows + text_rows)
 
 
 def _invitation_method(kind, rsvp, extra):
@@ -179,6 +192,8 @@ def _render(kind, rsvp, *, recipient, token=None, **extra):
         }
         if kind == Kind.RSVP_CHANGED:
             context["changed_lines"] = changed_lines(rsvp, extra["before"])
+        if kind == Kind.STAFF_MESSAGE:
+            context["message"] = texts.staff_message_text(**extra)
         subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
         # Template tags on lines of their own leave blank lines behind: one blank line at most.
         text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}_body.txt", context))

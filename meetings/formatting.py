@@ -8,7 +8,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.lists import format_list
 from django.conf import settings
 from django.utils import translation
@@ -63,3 +63,10 @@ def own_language_name(code: str) -> str:
     # Django spells some names with combining accents ("Tiếng Việt"): compose them.
     name = unicodedata.normalize("NFC", translation.get_language_info(code)["name_local"])
     return name[:1].upper() + name[1:]
+
+
+def short_date(value):
+    """'Thu, Mar 12' / 'jue, 12 de mar' / 'Th 5, 12 thg 3': a date for a text message."""
+    if not value:
+        return ""
+    return format_skeleton("MMMEd", value, locale=babel_locale())

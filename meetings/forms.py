@@ -5,7 +5,6 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import language_name, own_language_name
 from meetings.models import MAX_PARTY_SIZE, RSVP_ANSWER_FIELDS, FeedbackAnswer, Rsvp, Venue
+from meetings.phones import InvalidPhoneNumber, NotTextable, to_e164
 from meetings.tokens import make_form_token, read_form_token
 from meetings.widgets import QuickSelect
 
@@ -149,6 +149,39 @@ class SingleLineEmailField(forms.EmailField):
                 _("Please enter just one email address, on one line."), code="not_single_line"
             )
         return super().to_python(value)
+
+
+class PhoneNumberField(SingleLineField):
+    """A mobile number, in any usual spelling; cleaned to E.164 ("+12145550123"). Numbers
+    without "+" are read as numbers of PHONE_REGION."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return ""
+        if len(value) > 30:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return to_e164(value)
+        except InvalidPhoneNumber:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+PHONE_FIELD = PhoneNumberField(
+    label=_("Mobile phone for a text message reminder (optional)"),
+    help_text=_(
+        "We text your confirmation, a reminder the day before and any change to the meeting, "
+        "nothing else. Reply STOP to end the texts. Message and data rates may apply."
+    ),
+    required=False,
+    error_messages={
+        "invalid": _(
+            "Please enter a mobile number such as (214) 555-0123, or leave it empty. "
+            "A number from another country starts with + and its country code."
+        ),
+    },
+    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+)
 
 
 class PlainTextField(forms.CharField):
@@ -289,11 +322,11 @@ class RsvpForm(RsvpChangeForm):
     RSVP_MIN_FILL_SECONDS came from a bot, and the same key sent twice is one RSVP.
     """
 
-    # The answers, with the email after the name.
+    # The answers, with the email and the phone number after the name.
     field_order = [
         name
         for field in RSVP_ANSWER_FIELDS
-        for name in ((field, "email") if field == "first_name" else (field,))
+        for name in ((field, "email", "phone") if field == "first_name" else (field,))
     ]
 
     email = SingleLineEmailField(
@@ -312,6 +345,7 @@ class RsvpForm(RsvpChangeForm):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    phone = PHONE_FIELD
     # The honeypot. Its name and label do not invite a browser's autofill.
     leave_empty = forms.CharField(
         label=_("Leave this field empty"),
@@ -322,6 +356,8 @@ class RsvpForm(RsvpChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not settings.SMS_ENABLED:
+            del self.fields["phone"]
         self._token = read_form_token(self.data.get("form_token", "")) if self.is_bound else None
         self._token_used = False
 
@@ -373,6 +409,7 @@ class RsvpForm(RsvpChangeForm):
         return {
             **super().rsvp_details(),
             "email": self.cleaned_data["email"],
+            "phone": self.cleaned_data.get("phone", ""),
             "submission_key": self.cleaned_data["submission_key"],
         }
 
@@ -499,21 +536,19 @@ class AlertSubscribeForm(forms.Form):
         text = self.cleaned_data["phone"].strip()
         if not text:
             return ""
+        # The RSVP form's rules (meetings.phones): E.164 in PHONE_REGION, texts only.
         try:
-            number = phonenumbers.parse(text, settings.PHONE_REGION)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError(
-                _("Please enter a mobile number such as (214) 555-0123, or leave it empty."),
-                code="invalid_phone",
-            )
-        if phonenumbers.number_type(number) not in TEXTABLE_NUMBERS:
+            return to_e164(text)
+        except NotTextable:
             raise ValidationError(
                 _("This number cannot receive text messages. Please enter a mobile number."),
                 code="not_mobile",
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            ) from None
+        except InvalidPhoneNumber:
+            raise ValidationError(
+                _("Please enter a mobile number such as (214) 555-0123, or leave it empty."),
+                code="invalid_phone",
+            ) from None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -540,12 +575,3 @@ class AlertSubscribeForm(forms.Form):
         if kind == "venue":
             return {"venue": self.venues[value]}
         return {"series": self.series[value]}
-
-
-# Numbers that can take a text message ("fixed line or mobile" is what US numbers are).
-TEXTABLE_NUMBERS = {
-    phonenumbers.PhoneNumberType.MOBILE,
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    phonenumbers.PhoneNumberType.VOIP,
-    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
-}

@@ -389,6 +389,9 @@ class Meeting(CalendarStateMixin, models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         ordering = ["starts_at", "pk"]
+        permissions = [
+            ("message_rsvps", _("Can send a message to a meeting's RSVPs and waitlist")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="meeting_ends_after_start"
@@ -597,6 +600,10 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         )
         return self.annotate(shares_email=Exists(others) & ~Q(email=""))
 
+    def reachable(self) -> Self:
+        """RSVPs with an email address or a phone number to tell things to."""
+        return self.exclude(email="", phone="")
+
     def needs_summary(self) -> dict[str, Any]:
         """What staff must arrange: {"interpretation": [(code, parties, people)],
         "wheelchair": parties, "childcare": parties, "parties": n, "people": n}."""
@@ -620,7 +627,8 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         return self.filter(meeting__ends_at__lt=cutoff, personal_data_erased_at__isnull=True)
 
     def erase_personal_data(self, now: dt.datetime | None = None) -> int:
-        """Blank name, email and note; keep party size, status and needs for the counts.
+        """Blank name, email, phone number and note; keep party size, status and needs for the
+        counts.
 
         The token hash is replaced too, so the old private link finds nothing.
         Returns the number of RSVPs erased.
@@ -628,6 +636,7 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         return self.update(
             first_name="",
             email="",
+            phone="",
             note="",
             submission_key_hash=None,
             token_hash=Concat(Value("erased:"), Cast("pk", output_field=models.CharField())),
@@ -672,6 +681,8 @@ class Rsvp(models.Model):
     )
     first_name = models.CharField(_("first name or nickname"), max_length=100, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
+    # E.164 ("+12145550123"), for text messages (meetings.phones); erased like the email.
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     language = models.CharField(
         _("preferred language"), max_length=10, choices=language_choices, default="en"
     )
@@ -767,7 +778,10 @@ class Rsvp(models.Model):
         # Beyond Django's add/change/delete/view: what the staff roles (README) are made of.
         permissions = [
             ("check_in_rsvp", _("Can check parties in at the door and add walk-ins")),
-            ("view_rsvp_contact", _("Can see the email addresses and notes of RSVPs")),
+            (
+                "view_rsvp_contact",
+                _("Can see the email addresses, phone numbers and notes of RSVPs"),
+            ),
             ("export_rsvp", _("Can export RSVPs and counts as CSV")),
         ]
         constraints = [
@@ -909,6 +923,12 @@ class OutgoingEmail(models.Model):
         ALERT_DIGEST = "alert_digest", _("Alerts: new meetings")
         RSVP_CHANGED = "rsvp_changed", _("RSVP changed")
         RSVP_CANCELLED = "rsvp_cancelled", _("RSVP cancelled")
+        STAFF_MESSAGE = "staff_message", _("Message from staff about a meeting")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message")
+        WHATSAPP = "whatsapp", _("WhatsApp")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -929,6 +949,9 @@ class OutgoingEmail(models.Model):
     ADDRESS_FIELDS = ("recipient",)
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
     language = models.CharField(_("language"), max_length=10, choices=language_choices)
     rsvp = models.ForeignKey(
         Rsvp,
@@ -938,7 +961,8 @@ class OutgoingEmail(models.Model):
         null=True,
         blank=True,
     )
-    recipient = models.EmailField(_("recipient"), max_length=254, blank=True)
+    # An email address, or a phone number in E.164 for a text.
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
     subject = models.TextField(_("subject"), blank=True)
     text = models.TextField(_("text"), blank=True)
     html = models.TextField(_("HTML"), blank=True)
@@ -986,6 +1010,17 @@ class OutgoingEmail(models.Model):
         ),
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Texts: the provider's id of the message (Twilio's MessageSid), which its delivery
+    # reports name, and the latest status they gave ("delivered", "undelivered"…).
+    provider_id = models.CharField(
+        _("provider's message id"), max_length=64, blank=True, db_index=True
+    )
+    delivery_status = models.CharField(
+        _("delivery report"),
+        max_length=20,
+        blank=True,
+        help_text=_("The latest status the text message provider reported for this message."),
+    )
 
     objects = OutgoingEmailQuerySet.as_manager()
 
@@ -1004,6 +1039,23 @@ class OutgoingEmail(models.Model):
     @property
     def has_address(self):
         return any(getattr(self, name) for name in self.ADDRESS_FIELDS)
+
+
+class SmsOptOut(models.Model):
+    """A phone number that texted STOP: no text goes to it until it texts START.
+
+    Kept only as a keyed hash of the number (meetings.phones.opt_out_hash), never the number.
+    """
+
+    number_hash = models.CharField(_("number hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("opted out at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("text message opt-out")
+        verbose_name_plural = _("text message opt-outs")
+
+    def __str__(self):
+        return gettext("Opt-out #%(number)s") % {"number": self.pk}
 
 
 class FeedbackAnswer(models.Model):

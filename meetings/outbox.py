@@ -2,7 +2,8 @@
 once by the worker (`manage.py db_worker`), retried, or given up on.
 
 Channel-neutral. A row (`OutgoingEmail`) is handed to its channel's sender, named in
-settings.OUTBOX_SENDERS (today only "email": `meetings.emails.send`). A sender is a callable
+settings.OUTBOX_SENDERS ("email": `meetings.emails.send`; "sms" and "whatsapp":
+`meetings.sms.send`). A sender is a callable
 taking the row; it returns once the message is handed over and raises `SendFailed` (or any
 other exception) when it is not. Everything else lives here, for every channel alike:
 
@@ -72,6 +73,8 @@ class Delivery(enum.StrEnum):
     FAILED = "failed"
     # Handed over, never acknowledged: it may have arrived; staff may resend it.
     UNKNOWN = "unknown"
+    # No longer needed when its turn came (outbox.NotNeeded): withdrawn, not failed.
+    WITHDRAWN = "withdrawn"
     # Not claimed: sent or given up on already, taken by another worker, or not due yet.
     SKIPPED = "skipped"
 
@@ -91,6 +94,7 @@ class SendFailed(Exception):
         retry: bool = True,
         unreachable: bool = False,
         may_have_arrived: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -98,11 +102,21 @@ class SendFailed(Exception):
         self.retry = retry and not may_have_arrived
         self.unreachable = unreachable
         self.may_have_arrived = may_have_arrived
+        # The server said when to come back (a 429's Retry-After, in seconds): not sooner.
+        self.retry_after = retry_after
 
 
 class NoLongerOurs(Exception):
     """Raised by `handing_over` when the row is no longer this worker's to send: withdrawn
     (its RSVP cancelled or purged) or taken back by `recover`. Nothing was handed over."""
+
+
+class NotNeeded(SendFailed):
+    """Nothing to send any more (e.g. the number texted STOP since it was queued): the row is
+    withdrawn, as `OutgoingEmail.objects.withdraw` does, not counted as failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retry=False)
 
 
 def put(rows: Sequence[OutgoingEmail]) -> list[OutgoingEmail]:
@@ -125,20 +139,26 @@ def send_queued_email(email_ids: list[int]) -> None:
 
 
 def send_by_channel(row: OutgoingEmail) -> None:
-    """The sender settings.OUTBOX_SENDERS names for the row's channel (every row is an email
-    until a second channel adds a `channel` field)."""
-    channel = getattr(row, "channel", "email")
-    sender: Sender = import_string(settings.OUTBOX_SENDERS[channel])
+    """The sender settings.OUTBOX_SENDERS names for the row's channel (email, sms…)."""
+    sender: Sender = import_string(settings.OUTBOX_SENDERS[row.channel])
     sender(row)
 
 
 def send_all(row_ids: Iterable[int], *, send: Sender) -> None:
-    """Deliver each row with `send`; when the server cannot be reached, postpone the rest."""
+    """Deliver each row with `send`; when a channel's server cannot be reached, postpone the
+    rest of that channel's rows (the other channels go on)."""
     row_ids = list(row_ids)
-    for index, row_id in enumerate(row_ids):
-        if deliver(row_id, send=send) == Delivery.UNREACHABLE:
-            _postpone(row_ids[index + 1 :], like=row_id)
-            return
+    channels = dict(OutgoingEmail.objects.filter(pk__in=row_ids).values_list("pk", "channel"))
+    unreachable: dict[str, int] = {}  # channel -> the row that found its server down
+    waiting: dict[str, list[int]] = {}
+    for row_id in row_ids:
+        channel = channels.get(row_id, OutgoingEmail.Channel.EMAIL)
+        if channel in unreachable:
+            waiting.setdefault(channel, []).append(row_id)
+        elif deliver(row_id, send=send) == Delivery.UNREACHABLE:
+            unreachable[channel] = row_id
+    for channel, like in unreachable.items():
+        _postpone(waiting.get(channel, []), like=like)
 
 
 def _postpone(row_ids: list[int], *, like: int) -> None:
@@ -233,6 +253,14 @@ def _record_failure(row: OutgoingEmail, failure: SendFailed, *, now: dt.datetime
         )
         return Delivery.UNKNOWN
     age = now - row.created_at
+    if isinstance(failure, NotNeeded):
+        mine.update(
+            status=Status.WITHDRAWN,
+            next_attempt_at=None,
+            last_error=failure.reason,
+            **ERASED_WHEN_SENT,
+        )
+        return Delivery.WITHDRAWN
     if not failure.retry or age >= dt.timedelta(hours=settings.EMAIL_RETRY_HOURS):
         mine.update(
             status=Status.FAILED,
@@ -249,6 +277,8 @@ def _record_failure(row: OutgoingEmail, failure: SendFailed, *, now: dt.datetime
         )
         return Delivery.FAILED
     delay = retry_delay(row.attempts)
+    if failure.retry_after:
+        delay = max(delay, dt.timedelta(seconds=failure.retry_after))
     retry_at = timezone.now() + delay
     with transaction.atomic():
         if mine.update(status=Status.QUEUED, next_attempt_at=retry_at, last_error=failure.reason):

@@ -103,6 +103,7 @@ def create_rsvp(
     language: str,
     first_name: str = "",
     email: str = "",
+    phone: str = "",
     needs_interpretation: str = "",
     needs_wheelchair_access: bool = False,
     needs_childcare: bool = False,
@@ -141,6 +142,7 @@ def create_rsvp(
         rsvp = Rsvp.objects.create(
             meeting=meeting,
             email=email,
+            phone=phone,
             token_hash=hash_token(token),
             submission_key_hash=(
                 None if submission_key is None else hash_submission_key(submission_key)
@@ -206,7 +208,7 @@ def update_rsvp(
             check_open(meeting)  # raises, saying why
         before = {name: getattr(rsvp, name) for name in details}
         _apply_changes(meeting, rsvp, details)
-        if before != details and rsvp.email:
+        if before != details and (rsvp.email or rsvp.phone):
             # The person hears what changed, and their calendar's event is replaced.
             _raise_calendar_sequence(rsvp)
             emails.rsvp_changed(rsvp, before=before)
@@ -229,10 +231,10 @@ NOTICE_FIELDS = (
 def tell_rsvp_changed(*, rsvp: Rsvp, before: dict[str, Any]) -> bool:
     """Staff edited an RSVP's details (the admin form): the person hears what changed, with
     the updated invitation, as after their own change. `before`: NOTICE_FIELDS as they were.
-    Returns whether a notice was queued (nothing changed, or no email: none)."""
+    Returns whether a notice was queued (nothing changed, or no email or phone: none)."""
     with transaction.atomic():
         rsvp = Rsvp.objects.select_related("meeting__venue").get(pk=rsvp.pk)
-        if rsvp.is_cancelled or not rsvp.email:
+        if rsvp.is_cancelled or not (rsvp.email or rsvp.phone):
             return False
         before = {name: before[name] for name in NOTICE_FIELDS}
         if before == {name: getattr(rsvp, name) for name in NOTICE_FIELDS}:
@@ -243,8 +245,9 @@ def tell_rsvp_changed(*, rsvp: Rsvp, before: dict[str, Any]) -> bool:
 
 
 def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
-    """Cancel an RSVP, erase its name, email and note, and promote the waitlist into the
-    seats it frees. Cancelling twice is a no-op.
+    """Cancel an RSVP, erase its name, email, phone number and note (after queueing a last
+    message and text to them), and promote the waitlist into the seats it frees. Cancelling
+    twice is a no-op.
 
     The public may cancel until the meeting starts (RsvpError "meeting_started" after);
     staff at any time.
@@ -260,16 +263,17 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
                 _("This meeting has already started, so its RSVPs can no longer change."),
                 code="meeting_started",
             )
-        address, was_confirmed = rsvp.email, rsvp.is_confirmed
+        address, phone, was_confirmed = rsvp.email, rsvp.phone, rsvp.is_confirmed
         # Whoever cancels no longer needs to be reached: their details go at once.
         rsvp.status = Rsvp.Status.CANCELLED
-        rsvp.first_name = rsvp.email = rsvp.note = ""
+        rsvp.first_name = rsvp.email = rsvp.phone = rsvp.note = ""
         rsvp.calendar_sequence += 1
         rsvp.save(
             update_fields=[
                 "status",
                 "first_name",
                 "email",
+                "phone",
                 "note",
                 "calendar_sequence",
                 "updated_at",
@@ -281,9 +285,9 @@ def cancel_rsvp(*, rsvp: Rsvp, staff: bool = False) -> Rsvp:
         OutgoingEmail.objects.filter(rsvp=rsvp).withdraw(
             "The RSVP was cancelled before it was sent."
         )
-        if address:
+        if address or phone:
             emails.rsvp_cancelled(
-                rsvp, address=address, by_staff=staff, was_confirmed=was_confirmed
+                rsvp, address=address, phone=phone, by_staff=staff, was_confirmed=was_confirmed
             )
         _promote(meeting)
     return rsvp
@@ -392,7 +396,7 @@ def _save(meeting: Meeting, save: Callable[[], object]) -> MeetingSaved:
         changes = meeting_changes(meeting, before=before)
         told = []
         if changes:
-            told = list(meeting.rsvps.active().exclude(email="").order_by("pk"))
+            told = list(meeting.rsvps.active().reachable().order_by("pk"))
             for rsvp in told:
                 # The RSVP's own copy of the meeting is the saved one, not a stale read.
                 rsvp.meeting = meeting
@@ -400,6 +404,21 @@ def _save(meeting: Meeting, save: Callable[[], object]) -> MeetingSaved:
         # More seats (or none to count) may let waitlisted parties in.
         promoted = _promote(meeting)
     return MeetingSaved(changes=changes, told=len(told), promoted=promoted)
+
+
+def message_rsvps(*, meeting: Meeting, template: str, **fields: Any) -> dict[str, int]:
+    """Staff's short message (texts.STAFF_TEMPLATES) to everyone confirmed or waitlisted for
+    the meeting, by email and by text, each in its party's language, through the outbox.
+    Returns how many of each were queued: {"email": n, "sms": m}."""
+    with transaction.atomic():
+        rsvps = list(meeting.rsvps.active().reachable().order_by("pk"))
+        for rsvp in rsvps:
+            rsvp.meeting = meeting
+        rows = emails.staff_message(rsvps, template=template, **fields)
+    counts = dict.fromkeys(OutgoingEmail.Channel.values, 0)
+    for row in rows:
+        counts[row.channel] += 1
+    return counts
 
 
 def check_open(meeting: Meeting, *, staff: bool = False) -> None:
@@ -516,7 +535,7 @@ def _promote(meeting: Meeting) -> list[Rsvp]:
         rsvp.meeting = meeting
         update_fields = ["status", "updated_at"]
         token = None
-        if rsvp.email:
+        if rsvp.email or rsvp.phone:
             # A new private link for the promotion email, as reminders carry (the first one
             # cannot be rebuilt): the second link of the RSVP, replacing a reminder's.
             token = make_token()
@@ -718,7 +737,7 @@ def send_reminders(*, now: dt.datetime | None = None) -> int:
         status__in=[Rsvp.Status.CONFIRMED, Rsvp.Status.WAITLISTED],
         reminded_at__isnull=True,
         personal_data_erased_at__isnull=True,
-    ).exclude(email="")
+    ).reachable()
     return _claim_and_send(due, "reminded_at", emails.rsvp_reminder, now=now)
 
 
@@ -736,7 +755,7 @@ def ask_for_feedback(*, now: dt.datetime | None = None) -> int:
         feedback_asked_at__isnull=True,
         feedback_given=False,
         personal_data_erased_at__isnull=True,
-    ).exclude(email="")
+    ).reachable()
     return _claim_and_send(due, "feedback_asked_at", emails.feedback_request, now=now)
 
 

@@ -18,7 +18,15 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from meetings.formatting import own_language_name
-from meetings.forms import PartySizeField, RsvpChangeForm, RsvpForm, choice_field
+from meetings.forms import (
+    MAX_LENGTH_MESSAGE,
+    PartySizeField,
+    PlainTextField,
+    RsvpChangeForm,
+    RsvpForm,
+    SingleLineField,
+    choice_field,
+)
 from meetings.models import Rsvp, Venue
 from meetings.scheduling import MAX_DATES, pattern_dates
 from meetings.search import fold
@@ -30,6 +38,7 @@ class StaffRsvpForm(RsvpChangeForm):
 
     field_order = RsvpForm.field_order
     email = RsvpForm.base_fields["email"]
+    phone = RsvpForm.base_fields["phone"]
 
     STAFF_LABELS = {
         "party_size": (
@@ -41,6 +50,13 @@ class StaffRsvpForm(RsvpChangeForm):
             _("We write to the caller in this language."),
         ),
         "first_name": (_("First name or nickname (optional)"), _("So we know how to greet them.")),
+        "phone": (
+            _("The caller's mobile phone for text message reminders (optional)"),
+            _(
+                "Ask first. We text the confirmation with the private link, a reminder and "
+                "any change, nothing else; replying STOP ends the texts."
+            ),
+        ),
         "needs_interpretation": (_("Does the caller need an interpreter? (optional)"), None),
         "needs_wheelchair_access": (
             _(
@@ -64,13 +80,77 @@ class StaffRsvpForm(RsvpChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not settings.SMS_ENABLED:
+            del self.fields["phone"]
         for name, (label, help_text) in self.STAFF_LABELS.items():
             self.fields[name].label = label
-            if help_text is not None:
+            if help_text is not None and name in self.fields:
                 self.fields[name].help_text = help_text
 
     def rsvp_details(self):
-        return {**super().rsvp_details(), "email": self.cleaned_data["email"]}
+        return {
+            **super().rsvp_details(),
+            "email": self.cleaned_data["email"],
+            "phone": self.cleaned_data.get("phone", ""),
+        }
+
+
+class StaffMessageForm(forms.Form):
+    """A short message to a meeting's RSVPs: a sentence we translate, with its fields, or
+    staff's own words in each language (English at least; the others fall back to it)."""
+
+    TEMPLATES = [
+        ("doors_late", _("The doors open … minutes late")),
+        ("starts_late", _("The meeting starts … minutes late")),
+        ("room", _("The meeting is in a different room")),
+        ("custom", _("My own words, in each language")),
+    ]
+
+    template = forms.ChoiceField(
+        label=_("Message"), choices=TEMPLATES, widget=forms.RadioSelect, initial="doors_late"
+    )
+    minutes = forms.IntegerField(
+        label=_("Minutes late"), min_value=1, max_value=180, required=False, initial=15
+    )
+    room = SingleLineField(label=_("Room"), max_length=60, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, name in settings.LANGUAGES:
+            self.fields[f"custom_{code}"] = PlainTextField(
+                label=_("Own words in %(language)s") % {"language": name},
+                max_length=300,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"max_length": MAX_LENGTH_MESSAGE},
+            )
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        template = cleaned.get("template")
+        if template in ("doors_late", "starts_late") and not cleaned.get("minutes"):
+            self.add_error("minutes", _("Please say how many minutes late."))
+        if template == "room" and not cleaned.get("room"):
+            self.add_error("room", _("Please name the room."))
+        if template == "custom" and not cleaned.get(f"custom_{settings.LANGUAGE_CODE}"):
+            self.add_error(
+                f"custom_{settings.LANGUAGE_CODE}", _("Please write the message in English.")
+            )
+        return cleaned
+
+    def message_fields(self):
+        """The template and its fields, for services.message_rsvps."""
+        data = self.cleaned_data
+        template = data["template"]
+        if template == "custom":
+            custom = {
+                code: " ".join(data[f"custom_{code}"].split())
+                for code, _name in settings.LANGUAGES
+                if data[f"custom_{code}"].strip()
+            }
+            return {"template": template, "custom": custom}
+        name = "room" if template == "room" else "minutes"
+        return {"template": template, name: data[name]}
 
 
 class CheckInSearchForm(forms.Form):

@@ -32,6 +32,7 @@ from meetings.services import (
     RsvpError,
     add_walk_in,
     check_in_at_door,
+    message_rsvps,
     over_capacity,
     publish_meeting,
 )
@@ -42,8 +43,10 @@ from meetings.staff_forms import (
     DuplicateSeriesForm,
     GenerateDatesForm,
     PartnerSnippetForm,
+    StaffMessageForm,
     WalkInForm,
 )
+from meetings.texts import staff_message_text
 
 
 def _require(request, permission):
@@ -328,7 +331,12 @@ def export_rsvps(model_admin, request, meeting):
         gettext("Walk-in"),
     ]
     if personal:
-        header += [gettext("First name"), gettext("Email"), gettext("Note")]
+        header += [
+            gettext("First name"),
+            gettext("Email"),
+            gettext("Mobile phone"),
+            gettext("Note"),
+        ]
     rows = []
     for rsvp in meeting.rsvps.order_by("created_at", "pk"):
         row = [
@@ -342,7 +350,7 @@ def export_rsvps(model_admin, request, meeting):
             rsvp.is_walk_in,
         ]
         if personal:
-            row += [rsvp.first_name, rsvp.email, rsvp.note]
+            row += [rsvp.first_name, rsvp.email, rsvp.phone, rsvp.note]
         rows.append(row)
     return exports.csv_response(f"rsvps-{meeting.slug}.csv", header, rows)
 
@@ -578,3 +586,39 @@ def partner_snippet(model_admin, request):
     response = TemplateResponse(request, "admin/meetings/partner_snippet.html", context)
     add_never_cache_headers(response)
     return response
+
+
+def message_rsvps_view(model_admin, request, meeting):
+    """A short message (e.g. "the doors open 15 minutes late") to everyone confirmed or
+    waitlisted, by email and text in each party's language; the history notes what was sent
+    and how many, never to whom."""
+    _require(request, "meetings.message_rsvps")
+    form = StaffMessageForm(request.POST or None)
+    reachable = meeting.rsvps.active().reachable()
+    if request.method == "POST" and form.is_valid():
+        fields = form.message_fields()
+        counts = message_rsvps(meeting=meeting, **fields)
+        summary = ngettext(
+            "Message queued: %(emails)d email and %(texts)d text message.",
+            "Message queued: %(emails)d emails and %(texts)d text messages.",
+            counts["email"] + counts["sms"],
+        ) % {"emails": counts["email"], "texts": counts["sms"]}
+        with translation.override(settings.LANGUAGE_CODE):
+            english = staff_message_text(**fields)
+        model_admin.log_change(
+            request,
+            meeting,
+            f"Sent a message to its RSVPs: “{english}” "
+            f"({counts['email']} email(s), {counts['sms']} text(s))",
+        )
+        messages.success(request, summary)
+        return redirect("admin:meetings_meeting_change", meeting.pk)
+    context = _admin_context(
+        model_admin,
+        request,
+        meeting,
+        gettext("Message the RSVPs of %(meeting)s") % {"meeting": meeting.title},
+        form=form,
+        parties=reachable.count(),
+    )
+    return TemplateResponse(request, "admin/meetings/meeting/message_rsvps.html", context)

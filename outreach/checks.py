@@ -39,3 +39,23 @@ def check_email_goes_to_a_server(app_configs, **kwargs):
             id="outreach.E001",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_texts_go_to_a_provider(app_configs, **kwargs):
+    """Like mail: the console back-end prints every text, private links included, to the log."""
+    if settings.DEBUG or not settings.SMS_ENABLED:
+        return []
+    if not settings.SMS_URL.startswith("console:"):
+        return []
+    return [
+        Error(
+            "Text messages would be printed to the log (phone numbers and private links "
+            "included) instead of being sent: SMS_URL is not set.",
+            hint=(
+                "Set SMS_URL=twilio://ACCOUNT_SID:AUTH_TOKEN@+15551234567 (your provider), "
+                "or SMS_ENABLED=false to offer no text messages."
+            ),
+            id="outreach.E002",
+        )
+    ]

@@ -1,5 +1,6 @@
-"""Log filters and formats. A private RSVP link is a password: it never reaches the logs.
-Lines are JSON objects in UTC with the request's id (LOG_FORMAT=plain for a terminal)."""
+"""Log filters and formats. A private RSVP link is a password, and a phone number personal data:
+neither reaches the logs. Lines are JSON objects in UTC with the request's id (LOG_FORMAT=plain
+for a terminal)."""
 
 import contextvars
 import datetime as dt
@@ -14,12 +15,15 @@ ALERT_TOKEN_IN_PATH = re.compile(r"(/alerts/(?:confirm|stop)/)[A-Za-z0-9_:-]+")
 # gunicorn names the client of a request it cannot parse: "Invalid request from ip=…".
 CLIENT_ADDRESS = re.compile(r"\b(ip=)(?:\d+(?:\.\d+){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f])")
 
+# A phone number in E.164 (as the site stores them, and as a provider's error may quote one).
+PHONE_NUMBER = re.compile(r"(?<![\w+])\+\d{8,15}\b")
+
 
 def redact(value):
     if not isinstance(value, str):
         return value
     value = ALERT_TOKEN_IN_PATH.sub(r"\1[private]", RSVP_TOKEN_IN_PATH.sub(r"\1[private]", value))
-    return CLIENT_ADDRESS.sub(r"\1[address]", value)
+    return PHONE_NUMBER.sub("[phone]", CLIENT_ADDRESS.sub(r"\1[address]", value))
 
 
 class RedactRsvpTokens(logging.Filter):

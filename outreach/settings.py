@@ -274,6 +274,26 @@ EMAIL_NO_REPLY_ADDRESS = env.str(
     "EMAIL_NO_REPLY_ADDRESS", default=email.utils.parseaddr(DEFAULT_FROM_EMAIL)[1]
 )
 
+# Text messages (meetings.sms_backend): residents may give a mobile number instead of (or
+# beside) an email, and get every notice as a text. SMS_ENABLED=false hides the phone field
+# and sends none. SMS_URL picks the provider, as EMAIL_URL does: console:// prints texts to
+# the worker's terminal (the default; `check --deploy` refuses it when DEBUG is off and texts
+# are on), twilio://ACCOUNT_SID:AUTH_TOKEN@+15551234567 (or @MG… a Messaging Service SID)
+# sends through Twilio's Messages API. Only the worker talks to the provider.
+SMS_ENABLED = env.bool("SMS_ENABLED", default=True)
+SMS_URL = env.str("SMS_URL", default="console://")
+# Seconds the worker waits for the provider's answer.
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10)
+# Numbers without a "+" are read as numbers of this country (ISO 3166 code).
+PHONE_REGION = env.str("PHONE_REGION", default="US")
+# The key of the opt-out list's hashes. Keep it when SECRET_KEY is rotated: a new key would
+# forget every STOP (defaults to SECRET_KEY, so set it on its own in production).
+SMS_HASH_KEY = env.str("SMS_HASH_KEY", default="") or SECRET_KEY
+# Languages whose texts may drop the accents the GSM-7 alphabet lacks ("reunión" → "reunion"),
+# so a text costs one segment in 160 characters instead of 70 (meetings.segments). Never
+# Vietnamese: without its marks the words change meaning.
+SMS_PLAIN_LETTER_LANGUAGES = ["en", "es"]
+
 # Background tasks (outgoing mail): Django's tasks framework with the database as the queue,
 # so a message is queued in the same transaction as the change it is about.
 # Run the worker beside the web server: `python manage.py db_worker`.
@@ -287,7 +307,11 @@ HEALTH_MAX_QUEUE_AGE_SECONDS = env.int("HEALTH_MAX_QUEUE_AGE_SECONDS", default=1
 WORKER_STOP_SECONDS = env.int("WORKER_STOP_SECONDS", default=8)
 # The outbox worker hands each row to its channel's sender (meetings/outbox.py): a callable
 # taking the row, raising outbox.SendFailed when the message was not handed over.
-OUTBOX_SENDERS = {"email": "meetings.emails.send"}
+OUTBOX_SENDERS = {
+    "email": "meetings.emails.send",
+    "sms": "meetings.sms.send",
+    "whatsapp": "meetings.sms.send",
+}
 # A message in "sending" for longer than this lost its worker (killed, out of memory): the
 # scheduler (`send_reminders`) queues it again if the server never had it, or marks it
 # "unknown" (staff may resend it) if it was handed over. Far above a send's few EMAIL_TIMEOUTs.
@@ -436,12 +460,12 @@ FEEDBACK_REQUEST_HOURS_AFTER = env.int("FEEDBACK_REQUEST_HOURS_AFTER", default=2
 # day per address, from the send_reminders pass.
 ALERTS_CONFIRM_DAYS = env.int("ALERTS_CONFIRM_DAYS", default=7)
 # The function that queues a text message (dotted path, called as
-# f(number, language=…, text=…, kind=…) in the caller's transaction):
-# empty until the text message sender exists; text subscriptions are kept and confirmed by a
-# "YES" reply but get no text while it is empty (README, "Alerts of new meetings").
-ALERTS_TEXT_SENDER = env.str("ALERTS_TEXT_SENDER", default="")
-# Numbers without a "+" are read as numbers of this country (ISO 3166 code).
-PHONE_REGION = env.str("PHONE_REGION", default="US")
+# f(number, language=…, text=…, kind=…) in the caller's transaction): the text channel of the
+# outbox by default (meetings.sms.queue_text, which sends nothing while SMS_ENABLED is false or
+# to a number that texted STOP). Empty: text subscriptions are kept and confirmed by a "YES"
+# reply but get no text (README, "Alerts of new meetings").
+ALERTS_TEXT_SENDER = env.str("ALERTS_TEXT_SENDER", default="meetings.sms.queue_text")
+# PHONE_REGION (the country of numbers typed without "+") is set with the text messages' settings.
 
 # Who residents can call: shown in the footer of every page, on the 429 page and error pages.
 DEPARTMENT_PHONE = env.str("DEPARTMENT_PHONE", default="")

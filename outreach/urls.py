@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from meetings import sms_views
 from meetings import views as meeting_views
 from meetings.api import api
 from outreach import views
@@ -26,6 +27,9 @@ urlpatterns = [
     # Its root (ninja's own shows nothing) leads people to the page that documents it.
     path("api/v1/", meeting_views.api_documentation, name="api-documentation"),
     path("api/v1/", api.urls),
+    # The text message provider's webhooks (signed; no language prefix: Twilio posts here).
+    path("sms/status/", sms_views.status_callback, name="sms-status"),
+    path("sms/inbound/", sms_views.inbound, name="sms-inbound"),
 ]
 
 urlpatterns += i18n_patterns(

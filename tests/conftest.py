@@ -88,3 +88,16 @@ def run_mail_worker(max_tasks=None):
 def send_queued_mail():
     """`send_queued_mail()` runs the mail worker once (see run_mail_worker)."""
     return run_mail_worker
+
+
+@pytest.fixture
+def twilio(settings):
+    """A local server speaking Twilio's Messages API (tests/fake_twilio.py), which SMS_URL
+    points at for the test: texts the worker sends land in `twilio.messages`."""
+    from tests.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio().start()
+    settings.SMS_URL = fake.sms_url()
+    settings.SMS_TIMEOUT = 1
+    yield fake
+    fake.stop()

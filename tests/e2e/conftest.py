@@ -84,6 +84,17 @@ def mailbox():
 
 
 @pytest.fixture(scope="session")
+def twilio_api():
+    """A local server speaking Twilio's Messages API: the app's worker sends texts to it
+    (SMS_URL), and the tests read them, report deliveries and reply STOP from here."""
+    from tests.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
 def e2e_tmp():
     path = tempfile.mkdtemp(prefix="outreach-e2e-")
     yield Path(path)
@@ -100,11 +111,13 @@ def e2e_database(e2e_tmp):
 
 
 @pytest.fixture(scope="session")
-def app(e2e_database, mailbox):
+def app(e2e_database, mailbox, twilio_api):
     """The site, served as in production, with the demo campaign loaded."""
     from tests.e2e.server import AppServer
 
-    server = AppServer(database_url=e2e_database.url, smtp_port=mailbox.port)
+    server = AppServer(
+        database_url=e2e_database.url, smtp_port=mailbox.port, sms_url=twilio_api.sms_url()
+    )
     server.prepare()
     server.start()
     yield server
@@ -120,6 +133,7 @@ def limited_app(app):
     server = AppServer(
         database_url=app.database_url,
         smtp_port=app.smtp_port,
+        sms_url=app.sms_url,
         workers=1,
         extra_env={"RSVP_RATE_LIMIT": "1/600"},
     )

@@ -20,7 +20,10 @@ venue, _ = Venue.objects.get_or_create(
     defaults=dict(name_en="Test Hall", name_es="Salón de prueba", name_vi="Hội trường thử",
                   street_address="1 Test Street", area="Testville"),
 )
-starts = timezone.now().replace(hour=23, minute=0, second=0, microsecond=0) + dt.timedelta(days=spec["days"])
+if spec.get("hours"):
+    starts = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(hours=spec["hours"])
+else:
+    starts = timezone.now().replace(hour=23, minute=0, second=0, microsecond=0) + dt.timedelta(days=spec["days"])
 Meeting.objects.create(
     slug=spec["slug"], venue=venue, starts_at=starts, ends_at=starts + dt.timedelta(hours=1),
     title_en=spec["title"]["en"], title_es=spec["title"]["es"], title_vi=spec["title"]["vi"],
@@ -30,9 +33,10 @@ Meeting.objects.create(
 """
 
 
-def meeting(app, *, capacity, name="meeting", days=None):
+def meeting(app, *, capacity, name="meeting", days=None, hours=None):
     """A published meeting taking RSVPs, at 23:00 UTC `days` from today (weeks ahead unless
-    told); returns its slug and its title in each language."""
+    told), or `hours` from now (e.g. within the reminder window); returns its slug and its
+    title in each language."""
     number = next(_numbers)
     slug = f"e2e-{name}-{number}"
     title = {
@@ -46,6 +50,7 @@ def meeting(app, *, capacity, name="meeting", days=None):
             "title": title,
             "capacity": capacity,
             "days": 40 + number if days is None else days,
+            "hours": hours,
         }
     )
     app.manage("shell", "-c", _CREATE.format(spec=spec))
@@ -90,12 +95,12 @@ def role_user(app, role, username):
     return username, password
 
 
-def rsvp(app, slug, *, first_name, email="", party_size=2):
+def rsvp(app, slug, *, first_name, email="", phone="", party_size=2):
     """An RSVP to the meeting `slug`, made through the service (as a phone-in would be)."""
     code = (
         "from meetings.models import Meeting\n"
         "from meetings.services import create_rsvp\n"
         f"create_rsvp(meeting=Meeting.objects.get(slug={slug!r}), party_size={party_size}, language='es', "
-        f"first_name={first_name!r}, email={email!r}, staff=True)\n"
+        f"first_name={first_name!r}, email={email!r}, phone={phone!r}, staff=True)\n"
     )
     app.manage("shell", "-c", code)

@@ -75,6 +75,8 @@ class Database:
 class AppServer:
     database_url: str
     smtp_port: int
+    # The text message provider (tests/fake_twilio.py's server); console:// without one.
+    sms_url: str = "console://"
     workers: int = 3
     extra_env: dict = field(default_factory=dict)
     port: int = field(default_factory=free_port)
@@ -96,6 +98,7 @@ class AppServer:
             "SITE_URL": self.url,
             "DATABASE_URL": self.database_url,
             "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp_port}",
+            "SMS_URL": self.sms_url,
             # As in production: several workers share one cache (pages, data version, limits).
             "CACHE_URL": E2E_CACHE_URL,
             "RSVP_RATE_LIMIT": "",

@@ -130,7 +130,7 @@ def test_every_optional_field_says_it_is_optional():
         for name, field in form.fields.items()
         if not field.required and name not in ("leave_empty", "form_token")
     ]
-    assert len(optional) == 6
+    assert len(optional) == 7
     assert all("(optional)" in str(label) for label in optional)
 
 

@@ -201,3 +201,19 @@ def test_the_printed_commands_make_a_staff_user_in_a_role(settings):
     user = User.objects.get(username="maria")
     assert user.is_staff and not user.has_usable_password()
     assert user.has_perm("meetings.check_in_rsvp") and not user.has_perm("meetings.export_rsvp")
+
+
+def test_demo_parties_with_a_phone_number_get_their_confirmation_as_a_text(
+    settings, send_queued_mail, capsys
+):
+    """`make run` prints texts (SMS_URL=console://) as it prints mail."""
+    from meetings.models import OutgoingEmail
+
+    settings.SMS_URL = "console://"
+    call_command("load_demo", stdout=StringIO())
+
+    send_queued_mail()
+
+    assert Rsvp.objects.exclude(phone="").count() == 2
+    assert OutgoingEmail.objects.filter(channel="sms", status="sent").count() == 2
+    assert "Text message (sms) to +12145550101" in capsys.readouterr().out

@@ -23,6 +23,7 @@ from tests.factories import MeetingFactory
 
 NAME = "Zorbaquilt"
 EMAIL = "zorbaquilt.canary@example.org"
+PHONE = "+12145550177"
 PG_DUMP = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
 
 
@@ -45,7 +46,7 @@ def pg_dump():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_canary_leaves_no_trace_after_the_purge(
-    client, admin_client, send_queued_mail, caplog, capsys
+    client, admin_client, send_queued_mail, caplog, capsys, twilio
 ):
     if not Path(PG_DUMP).exists():
         pytest.skip("pg_dump is not installed")
@@ -59,6 +60,7 @@ def test_a_canary_leaves_no_trace_after_the_purge(
             "language": "es",
             "first_name": NAME,
             "email": EMAIL,
+            "phone": "(214) 555-0177",
             "note": f"{NAME} needs a ride",
             "form_token": make_form_token(meeting, issued_at=time.time() - 60),
         },
@@ -68,7 +70,13 @@ def test_a_canary_leaves_no_trace_after_the_purge(
     # Staff edit it in the admin (an entry in the admin's history).
     edited = admin_client.post(
         reverse("admin:meetings_rsvp_change", args=[rsvp.pk]),
-        {"first_name": f"{NAME} M.", "email": EMAIL, "language": "es", "note": f"Call {NAME}"},
+        {
+            "first_name": f"{NAME} M.",
+            "email": EMAIL,
+            "phone": PHONE,
+            "language": "es",
+            "note": f"Call {NAME}",
+        },
     )
     assert edited.status_code == 302
     # The confirmation goes out, the person is told of staff's edit, then of a new time.
@@ -77,7 +85,9 @@ def test_a_canary_leaves_no_trace_after_the_purge(
     save_meeting(meeting=meeting)
     sent = send_queued_mail()
     assert [message.to for message in sent] == [[EMAIL], [EMAIL], [EMAIL]]
+    assert len(twilio.to(PHONE)) == 3  # and the same three as texts
     assert NAME in pg_dump()  # the canary is there before the purge
+    assert PHONE in pg_dump()
 
     with time_machine.travel(meeting.ends_at + dt.timedelta(days=31)):
         call_command("purge_rsvp_personal_data")
@@ -85,10 +95,12 @@ def test_a_canary_leaves_no_trace_after_the_purge(
     dump = pg_dump().lower()
     assert dump.count(NAME.lower()) == 0
     assert dump.count(EMAIL.lower()) == 0
-    assert OutgoingEmail.objects.filter(status="sent").count() == 3
+    assert dump.count(PHONE) == 0
+    assert OutgoingEmail.objects.filter(status="sent").count() == 6
     logs = caplog.text + capsys.readouterr().out
     assert NAME.lower() not in logs.lower()
     assert EMAIL.lower() not in logs.lower()
+    assert PHONE not in logs
 
 
 def left_in_sending_by_a_killed_worker():

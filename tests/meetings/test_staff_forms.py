@@ -55,11 +55,12 @@ def test_the_rsvp_answers_are_declared_once_for_forms_and_services():
     answer_fields = list(RSVP_ANSWER_FIELDS)
 
     assert list(RsvpChangeForm(meeting=meeting).fields) == answer_fields
-    assert list(RsvpForm(meeting=meeting).fields)[:8] == [
+    assert list(RsvpForm(meeting=meeting).fields)[:9] == [
         "party_size",
         "language",
         "first_name",
         "email",
+        "phone",
         "needs_interpretation",
         "needs_wheelchair_access",
         "needs_childcare",
@@ -73,7 +74,13 @@ def test_the_rsvp_answers_are_declared_once_for_forms_and_services():
 def test_a_phone_rsvp_gives_the_services_every_answer_and_the_email():
     meeting = MeetingFactory()
     form = StaffRsvpForm(
-        {"party_size": "3", "language": "vi", "email": "an@example.org", "needs_childcare": "on"},
+        {
+            "party_size": "3",
+            "language": "vi",
+            "email": "an@example.org",
+            "phone": "(214) 555-0123",
+            "needs_childcare": "on",
+        },
         meeting=meeting,
     )
 
@@ -83,6 +90,7 @@ def test_a_phone_rsvp_gives_the_services_every_answer_and_the_email():
         "language": "vi",
         "first_name": "",
         "email": "an@example.org",
+        "phone": "+12145550123",
         "needs_interpretation": "",
         "needs_wheelchair_access": False,
         "needs_childcare": True,

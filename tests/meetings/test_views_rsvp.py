@@ -105,6 +105,7 @@ def test_meeting_page_asks_nothing_about_status_nationality_address_or_id(client
         "language",
         "first_name",
         "email",
+        "phone",
         "needs_interpretation",
         "needs_wheelchair_access",
         "needs_childcare",

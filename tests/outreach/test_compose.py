@@ -72,13 +72,15 @@ def test_every_service_running_the_app_shares_one_cache_and_database():
 @pytest.mark.parametrize("email_url", [None, "smtp://mail.example.org:25"])
 def test_migrate_runs_the_deploy_checks_first(tmp_path, email_url):
     """Without EMAIL_URL every email, private links included, would go to the logs: the
-    start stops before migrating (D6); with it, migrations and static files follow."""
+    start stops before migrating (D6); with it (and SMS_URL, the text provider, likewise
+    required: outreach.E002), migrations and static files follow."""
     database = tmp_path / "db.sqlite3"
     env = container_env(
         "migrate", DATABASE_URL=f"sqlite:///{database}", ALLOWED_HOSTS="outreach.example.org"
     )
     if email_url:
         env["EMAIL_URL"] = email_url
+        env["SMS_URL"] = "twilio://ACtest:test-token@+15005550006"
 
     done = subprocess.run(  # noqa: S603
         ["sh", "-c", shell_command("migrate").replace("python ", f"{BIN}/python ")],  # noqa: S607

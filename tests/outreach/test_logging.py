@@ -138,3 +138,24 @@ def test_a_requests_log_lines_carry_its_id_which_the_response_names(client):
     assert ids == [first["X-Request-ID"], "caddy-1234-abcd", forged["X-Request-ID"]]
     assert second["X-Request-ID"] == "caddy-1234-abcd"
     assert len(first["X-Request-ID"]) == 32 and "<" not in forged["X-Request-ID"]
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("Twilio refused a text to %s: %s", ("+12145550123", "Twilio 400 code 21211")),
+        ("sending to +84912345678 failed", ()),
+        ("%s", ("To=+12145550123&Body=Hola",)),
+    ],
+)
+def test_a_phone_number_never_reaches_the_logs(message, args):
+    printed = printed_by("meetings.sms_backend", message, *args)
+
+    assert "[phone]" in printed
+    assert "+1214555" not in printed and "+8491234" not in printed
+
+
+def test_ids_without_a_plus_are_not_taken_for_phone_numbers():
+    printed = printed_by("meetings.outbox", "Outgoing email %s (%s) in %d s", 12345678901, "x", 60)
+
+    assert "12345678901" in printed

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite:///:memory:",
     "CACHE_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp+tls://outreach:secret@mail.example.org:587",
+    "SMS_URL": "twilio://AC0123:token@+15005550006",
     # A developer's .env must not leak into what production would see.
     "ENV_FILE": "/dev/null",
 }
@@ -49,6 +50,26 @@ def test_check_deploy_fails_when_mail_would_go_to_the_log():
     assert result.returncode != 0
     assert "outreach.E001" in result.stderr + result.stdout
     assert "EMAIL_URL is not set" in result.stderr + result.stdout
+
+
+def test_check_deploy_fails_when_texts_would_go_to_the_log():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SMS_URL"}
+
+    result = run_manage("check", "--deploy", env=env)
+
+    assert result.returncode != 0
+    assert "outreach.E002" in result.stderr + result.stdout
+    assert "SMS_URL is not set" in result.stderr + result.stdout
+
+
+def test_check_deploy_accepts_no_sms_url_when_texts_are_off():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SMS_URL"}
+
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**env, "SMS_ENABLED": "false"}
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_secret_key_is_required_when_debug_is_off():

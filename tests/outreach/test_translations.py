@@ -211,8 +211,11 @@ def english_interface_text(code):
                 literal = " ".join(bare(piece) for piece in PLACEHOLDER.split(part))
                 if len(re.findall(r"[A-Za-z]+", literal)) < 2:
                     continue
+                # The English pieces in order, anything between them. Pieces left empty (a
+                # placeholder next to another or at either end) add nothing to find, and
+                # chained ".+?" would backtrack for minutes over a long page.
                 pieces = [re.escape(bare(piece)) for piece in PLACEHOLDER.split(part)]
-                regex = r"\s*.+?\s*".join(piece for piece in pieces)
+                regex = r"\s*.+?\s*".join(piece for piece in pieces if piece)
                 patterns[bare(part)] = re.compile(rf"(?<!\w){regex}(?!\w)")
     return patterns, labels
 
@@ -451,6 +454,9 @@ NOT_PAGES = {
     "api-v1:get_meeting",
     "api-v1:list_venues",
     "api-v1:list_series",
+    # The text message provider's webhooks: signed POSTs, no page.
+    "sms-status",
+    "sms-inbound",
 }
 
 

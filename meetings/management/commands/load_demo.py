@@ -264,6 +264,9 @@ MEETINGS = [
 # The small meeting fills up: its 12 seats go to the first four parties, the last two wait.
 FULL_MEETING = "pleasant-grove-small-group"
 FULL_MEETING_PARTIES = [4, 3, 2, 3, 2, 1]
+# The first parties gave a mobile number (555-01XX numbers are reserved for fiction): their
+# confirmations show as texts in `make run`'s terminal (SMS_URL=console://).
+FULL_MEETING_PHONES = ["+12145550101", "+12145550102"]
 DEMO_NAMESPACE = uuid.UUID("5d7c1a52-8f0e-4a51-9d4c-6f1b2e3a4c5d")
 
 # A session that already took place, two weeks before the campaign: (party size, language,
@@ -417,6 +420,7 @@ class Command(BaseCommand):
                 meeting=meeting,
                 party_size=party_size,
                 language="es",
+                phone=FULL_MEETING_PHONES[number - 1] if number <= len(FULL_MEETING_PHONES) else "",
                 submission_key=uuid.uuid5(DEMO_NAMESPACE, f"{FULL_MEETING}:{number}"),
                 staff=True,
             )

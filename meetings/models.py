@@ -349,6 +349,7 @@ class Meeting(CalendarStateMixin, models.Model):
     send_reminder = models.BooleanField(
         _("send a reminder"),
         default=True,
+        db_default=True,  # old replicas insert without it (expand/contract)
         help_text=_(
             "Email everyone with an RSVP and an email a reminder before the meeting "
             "(REMINDER_HOURS_BEFORE, 24 hours by default), with a link to cancel."
@@ -730,6 +731,7 @@ class Rsvp(models.Model):
     feedback_given = models.BooleanField(
         _("feedback given"),
         default=False,
+        db_default=False,  # old replicas insert without it (expand/contract)
         editable=False,
         help_text=_(
             "Its private link was used to answer the feedback questions (never which answer)."
@@ -738,6 +740,7 @@ class Rsvp(models.Model):
     is_walk_in = models.BooleanField(
         _("walk-in"),
         default=False,
+        db_default=False,  # old replicas insert without it (expand/contract)
         help_text=_("Came to the door without an RSVP; added at check-in."),
     )
     personal_data_erased_at = models.DateTimeField(

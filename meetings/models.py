@@ -1181,3 +1181,23 @@ class DoorAction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class MeetingSeats(models.Model):
+    """A meeting's confirmed seats, kept by database triggers on the RSVP table (migration
+    `0018_ops2_seat_counter`) in the same transaction as every insert, update or delete of an
+    RSVP, whichever code makes it: the seat check under the meeting's row lock
+    (`services._confirmed_seats`) reads one row, however many RSVPs the meeting has. The app
+    never writes it."""
+
+    meeting = models.OneToOneField(
+        Meeting,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+    seats = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.seats} seats of meeting #{self.meeting_id}"

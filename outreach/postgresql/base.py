@@ -83,7 +83,7 @@ class Watchdog:
     def server_answers(conninfo):
         try:
             psycopg.connect(conninfo, connect_timeout=PROBE_TIMEOUT_SECONDS).close()
-        except psycopg.OperationalError as error:
+        except psycopg.Error as error:
             # An answer such as "too many clients" or a refused password is a server alive.
             message = str(error).lower()
             return not ("timeout" in message or "refused" in message or "closed" in message)

@@ -349,6 +349,7 @@ class Meeting(CalendarStateMixin, models.Model):
     send_reminder = models.BooleanField(
         _("send a reminder"),
         default=True,
+        db_default=True,  # old replicas insert without it (expand/contract)
         help_text=_(
             "Email everyone with an RSVP and an email a reminder before the meeting "
             "(REMINDER_HOURS_BEFORE, 24 hours by default), with a link to cancel."
@@ -741,6 +742,7 @@ class Rsvp(models.Model):
     feedback_given = models.BooleanField(
         _("feedback given"),
         default=False,
+        db_default=False,  # old replicas insert without it (expand/contract)
         editable=False,
         help_text=_(
             "Its private link was used to answer the feedback questions (never which answer)."
@@ -749,6 +751,7 @@ class Rsvp(models.Model):
     is_walk_in = models.BooleanField(
         _("walk-in"),
         default=False,
+        db_default=False,  # old replicas insert without it (expand/contract)
         help_text=_("Came to the door without an RSVP; added at check-in."),
     )
     personal_data_erased_at = models.DateTimeField(
@@ -1230,3 +1233,23 @@ class DoorAction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class MeetingSeats(models.Model):
+    """A meeting's confirmed seats, kept by database triggers on the RSVP table (migration
+    `0018_ops2_seat_counter`) in the same transaction as every insert, update or delete of an
+    RSVP, whichever code makes it: the seat check under the meeting's row lock
+    (`services._confirmed_seats`) reads one row, however many RSVPs the meeting has. The app
+    never writes it."""
+
+    meeting = models.OneToOneField(
+        Meeting,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+    seats = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.seats} seats of meeting #{self.meeting_id}"

@@ -42,6 +42,7 @@ from meetings.models import (
     DoorAction,
     FeedbackAnswer,
     Meeting,
+    MeetingSeats,
     OutgoingEmail,
     Rsvp,
 )
@@ -467,12 +468,11 @@ def _lock_for_rsvp(meeting: Meeting) -> Meeting:
 def _confirmed_seats(meeting: Meeting) -> int:
     # A statement of its own, after the lock was taken: under READ COMMITTED it sees every
     # RSVP committed by whoever held the lock before us. (Counting in the same statement as
-    # FOR UPDATE would use the snapshot from before the wait, and overbook.)
-    return (
-        Meeting.objects.with_seat_counts()
-        .values_list("confirmed_seats", flat=True)
-        .get(pk=meeting.pk)
-    )
+    # FOR UPDATE would use the snapshot from before the wait, and overbook.) One row, kept by
+    # the RSVP table's triggers (models.MeetingSeats), so the time under the lock stays the
+    # same however many RSVPs the meeting has.
+    seats = MeetingSeats.objects.filter(meeting_id=meeting.pk).values_list("seats", flat=True)
+    return seats.first() or 0
 
 
 def _free_seats(meeting: Meeting) -> int | None:

@@ -119,6 +119,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked"; IMMEDIATE takes the write lock up front and waits for it.
     _db.setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus a watchdog that ends a query sent to a frozen server
+    # (outreach/postgresql/base.py): such a query fails in about DATABASE_FREEZE_CHECK_SECONDS
+    # + 2 s and the request gets the translated 503 page, instead of waiting for the server.
+    _db["ENGINE"] = "outreach.postgresql"
     # No request may wait on a lock (or a runaway query) forever.
     _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=15000)
     # How long a statement may wait for a lock (0: up to the statement timeout). compose's
@@ -129,8 +133,19 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     )
     # A database that does not answer fails the request (a 503 page) in seconds, not minutes.
     _db["OPTIONS"]["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    # A database host that vanishes (a dead machine, a cut network) is noticed by TCP in about
+    # 5 s: keepalive probes after 2 s of silence, every 1 s, 3 unanswered ones close the
+    # connection; unacknowledged data the same after 5 s (tcp_user_timeout, in ms).
+    _db["OPTIONS"].update(
+        keepalives=1,
+        keepalives_idle=env.int("DATABASE_KEEPALIVES_IDLE", default=2),
+        keepalives_interval=env.int("DATABASE_KEEPALIVES_INTERVAL", default=1),
+        keepalives_count=env.int("DATABASE_KEEPALIVES_COUNT", default=3),
+        tcp_user_timeout=env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=5000),
+    )
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     _db.setdefault("CONN_HEALTH_CHECKS", True)
+DATABASE_FREEZE_CHECK_SECONDS = env.float("DATABASE_FREEZE_CHECK_SECONDS", default=3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

@@ -248,6 +248,27 @@ class ThrowawayPostgres:
     def stop(self):
         self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def processes(self):
+        """The postmaster's pid and those of its children (the backends, the checkpointer…)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                # "pid (name) state ppid …": the name may hold spaces, so split after ")".
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def freeze(self):
+        """SIGSTOP every process of the cluster: connections stay open, nothing answers (the
+        kernel still acknowledges packets), as a hung or paused database does."""
+        for pid in self.processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        for pid in self.processes():
+            os.kill(pid, signal.SIGCONT)
+
     def url(self, name="postgres"):
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 

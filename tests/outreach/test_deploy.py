@@ -220,6 +220,45 @@ def test_database_stopped_gives_a_503_in_the_pages_language_then_recovers():
     assert health_back == "ok"
 
 
+@needs_postgres_binaries
+def test_a_frozen_database_answers_the_translated_503_instead_of_hanging():
+    with throwaway_postgres() as cluster:
+        cluster.run(
+            "createdb", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "outreach"
+        )
+        env = clean_env(DATABASE_URL=cluster.url("outreach"), RSVP_MIN_FILL_SECONDS="0")
+        manage("migrate", "--no-input", env=env)
+        create_meeting(env)
+        # One worker, so the connection it keeps (CONN_MAX_AGE) is the one that freezes.
+        with production_server(env, workers=1) as (base, _log):
+            up = Resident(base, "es").post_rsvp()
+            resident = Resident(base, "es")
+            cluster.freeze()
+            try:
+                # Generous bounds: the test asserts what the resident gets, not how fast.
+                frozen_status, frozen_headers, frozen_page = http(
+                    f"{base}/es/meetings/town-hall/rsvp/",
+                    data=urllib.parse.urlencode(
+                        {
+                            "csrfmiddlewaretoken": resident.csrf,
+                            "form_token": resident.form_token,
+                            "party_size": "1",
+                            "language": "es",
+                        }
+                    ).encode(),
+                    headers={"Cookie": f"csrftoken={resident.csrf}"},
+                    timeout=30,
+                )
+            finally:
+                cluster.thaw()
+            back = Resident(base, "es").post_rsvp()
+
+    assert up == 302
+    assert (frozen_status, frozen_headers["Retry-After"]) == (503, "30")
+    assert "El sitio no está disponible por un momento" in frozen_page
+    assert back == 302
+
+
 def test_a_database_that_never_answers_fails_requests_in_seconds(sqlite_env):
     # A server that accepts connections and never says a word, like a hung database.
     with socket.socket() as hung:

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend with a client-side guard against a frozen server (base.py)."""

@@ -683,7 +683,8 @@ class Rsvp(models.Model):
     first_name = models.CharField(_("first name or nickname"), max_length=100, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
     # E.164 ("+12145550123"), for text messages (meetings.phones); erased like the email.
-    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    # db_default: a replica still on the previous release inserts RSVPs without this column.
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True, db_default="")
     language = models.CharField(
         _("preferred language"), max_length=10, choices=language_choices, default="en"
     )
@@ -953,7 +954,11 @@ class OutgoingEmail(models.Model):
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     channel = models.CharField(
-        _("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+        _("channel"),
+        max_length=10,
+        choices=Channel.choices,
+        default=Channel.EMAIL,
+        db_default=Channel.EMAIL,  # the previous release's code writes mail rows without it
     )
     language = models.CharField(_("language"), max_length=10, choices=language_choices)
     rsvp = models.ForeignKey(
@@ -1016,12 +1021,13 @@ class OutgoingEmail(models.Model):
     # Texts: the provider's id of the message (Twilio's MessageSid), which its delivery
     # reports name, and the latest status they gave ("delivered", "undelivered"…).
     provider_id = models.CharField(
-        _("provider's message id"), max_length=64, blank=True, db_index=True
+        _("provider's message id"), max_length=64, blank=True, db_index=True, db_default=""
     )
     delivery_status = models.CharField(
         _("delivery report"),
         max_length=20,
         blank=True,
+        db_default="",
         help_text=_("The latest status the text message provider reported for this message."),
     )
 

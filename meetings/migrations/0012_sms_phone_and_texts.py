@@ -21,63 +21,117 @@ def coordinators_may_message(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('meetings', '0011_outgoing_email_withdrawn'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("meetings", "0011_outgoing_email_withdrawn"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SmsOptOut',
+            name="SmsOptOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='number hash')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='opted out at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number_hash",
+                    models.CharField(
+                        editable=False, max_length=64, unique=True, verbose_name="number hash"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="opted out at"),
+                ),
             ],
             options={
-                'verbose_name': 'text message opt-out',
-                'verbose_name_plural': 'text message opt-outs',
+                "verbose_name": "text message opt-out",
+                "verbose_name_plural": "text message opt-outs",
             },
         ),
         migrations.AlterModelOptions(
-            name='meeting',
-            options={'ordering': ['starts_at', 'pk'], 'permissions': [('message_rsvps', "Can send a message to a meeting's RSVPs and waitlist")], 'verbose_name': 'meeting', 'verbose_name_plural': 'meetings'},
+            name="meeting",
+            options={
+                "ordering": ["starts_at", "pk"],
+                "permissions": [
+                    ("message_rsvps", "Can send a message to a meeting's RSVPs and waitlist")
+                ],
+                "verbose_name": "meeting",
+                "verbose_name_plural": "meetings",
+            },
         ),
         migrations.AlterModelOptions(
-            name='rsvp',
-            options={'ordering': ['created_at', 'pk'], 'permissions': [('check_in_rsvp', 'Can check parties in at the door and add walk-ins'), ('view_rsvp_contact', 'Can see the email addresses, phone numbers and notes of RSVPs'), ('export_rsvp', 'Can export RSVPs and counts as CSV')], 'verbose_name': 'RSVP', 'verbose_name_plural': 'RSVPs'},
+            name="rsvp",
+            options={
+                "ordering": ["created_at", "pk"],
+                "permissions": [
+                    ("check_in_rsvp", "Can check parties in at the door and add walk-ins"),
+                    (
+                        "view_rsvp_contact",
+                        "Can see the email addresses, phone numbers and notes of RSVPs",
+                    ),
+                    ("export_rsvp", "Can export RSVPs and counts as CSV"),
+                ],
+                "verbose_name": "RSVP",
+                "verbose_name_plural": "RSVPs",
+            },
         ),
         migrations.AddField(
-            model_name='outgoingemail',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('whatsapp', 'WhatsApp')], default='email', max_length=10, verbose_name='channel'),
+            model_name="outgoingemail",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "Email"), ("sms", "Text message"), ("whatsapp", "WhatsApp")],
+                default="email",
+                max_length=10,
+                verbose_name="channel",
+            ),
         ),
         migrations.AddField(
-            model_name='outgoingemail',
-            name='delivery_status',
-            field=models.CharField(blank=True, help_text='The latest status the text message provider reported for this message.', max_length=20, verbose_name='delivery report'),
+            model_name="outgoingemail",
+            name="delivery_status",
+            field=models.CharField(
+                blank=True,
+                help_text="The latest status the text message provider reported for this message.",
+                max_length=20,
+                verbose_name="delivery report",
+            ),
         ),
         migrations.AddField(
-            model_name='outgoingemail',
-            name='provider_id',
-            field=models.CharField(blank=True, db_index=True, max_length=64, verbose_name="provider's message id"),
+            model_name="outgoingemail",
+            name="provider_id",
+            field=models.CharField(
+                blank=True, db_index=True, max_length=64, verbose_name="provider's message id"
+            ),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='phone',
-            field=models.CharField(blank=True, max_length=20, verbose_name='mobile phone'),
+            model_name="rsvp",
+            name="phone",
+            field=models.CharField(blank=True, max_length=20, verbose_name="mobile phone"),
         ),
         migrations.AlterField(
-            model_name='outgoingemail',
-            name='kind',
-            field=models.CharField(choices=[('rsvp_confirmation', 'RSVP confirmation'), ('rsvp_promoted', 'Seat from the waitlist'), ('meeting_changed', 'Meeting changed'), ('rsvp_reminder', 'Reminder before the meeting'), ('feedback_request', 'Questions after the meeting'), ('staff_message', 'Message from staff about a meeting')], max_length=30, verbose_name='kind'),
+            model_name="outgoingemail",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("rsvp_confirmation", "RSVP confirmation"),
+                    ("rsvp_promoted", "Seat from the waitlist"),
+                    ("meeting_changed", "Meeting changed"),
+                    ("rsvp_reminder", "Reminder before the meeting"),
+                    ("feedback_request", "Questions after the meeting"),
+                    ("staff_message", "Message from staff about a meeting"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='outgoingemail',
-            name='recipient',
-            field=models.CharField(blank=True, max_length=254, verbose_name='recipient'),
+            model_name="outgoingemail",
+            name="recipient",
+            field=models.CharField(blank=True, max_length=254, verbose_name="recipient"),
         ),
         migrations.RunPython(coordinators_may_message, migrations.RunPython.noop),
     ]

@@ -86,11 +86,26 @@ def dockerfile_shell(port):
     return shell
 
 
+def stop_session(process):
+    """Stop `process` and everything in its session (started with start_new_session): TERM,
+    then KILL if it is still running after 45 s. granian waits for its workers up to
+    --workers-kill-timeout (30 s); on a loaded machine that can pass: the tests are about
+    answers, not shutdowns."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 @contextlib.contextmanager
 def container_process(shell, env, log):
     """`sh -c shell` from the project's folder (the image's WORKDIR), in a session of its own,
     writing to the file `log`; yields the process. On leaving, the whole session is stopped
-    (a migration under way, or the server and its workers): TERM, then KILL after 30 s."""
+    (a migration under way, or the server and its workers)."""
     with log.open("w") as output:
         process = subprocess.Popen(  # noqa: S603
             ["sh", "-c", shell],  # noqa: S607
@@ -103,13 +118,7 @@ def container_process(shell, env, log):
         try:
             yield process
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+            stop_session(process)
 
 
 def wait_for_http(url, process, log, *, seconds):
@@ -155,20 +164,14 @@ def production_server(env, *, workers=3):
                 env={**env, "WEB_CONCURRENCY": str(workers)},
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             base = f"http://127.0.0.1:{port}"
             try:
                 wait_for_http(f"{base}/healthz", process, log, seconds=30)
                 yield base, log
             finally:
-                process.terminate()
-                try:
-                    # granian waits for its workers up to --workers-kill-timeout (30 s); on a
-                    # loaded machine that can pass: the test is about answers, not shutdowns.
-                    process.wait(timeout=45)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_session(process)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,13 @@ import pytest
 
 from tests.e2e.browser import AXE_JS, Web
 
+# Playwright's sync API keeps an asyncio event loop running in the main thread for the rest of
+# the session, and Django then refuses every database call of the tests that run after the
+# browser tests in the same pytest run ("You cannot call this from an async context"). The app
+# under test runs in its own processes; only the test process's own database calls are
+# concerned. Django's documented escape hatch for exactly this (Playwright, notebooks):
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM = os.environ.get("OUTREACH_E2E_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium phones home at start, and on machines
 # that refuse outside connections it then fails to start pages at all.

@@ -48,7 +48,10 @@ def clean_env(**overrides):
     base = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL")
+        # DJANGO_ALLOW_ASYNC_UNSAFE is the test process's own (tests/e2e/conftest.py): the
+        # processes it starts run as production does, with Django's async safety on.
+        if key
+        not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     return {**base, **PRODUCTION_ENV, **overrides}
 

@@ -26,6 +26,7 @@ PRODUCTION_ENV = {
 def run_manage(*args, env):
     base = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
     base.pop("DJANGO_SETTINGS_MODULE", None)
+    base.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the test process's own (tests/e2e/conftest.py)
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

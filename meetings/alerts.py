@@ -13,16 +13,18 @@ last digest). Nothing else: no name, no client address.
   per address, listing the upcoming meetings published since the last one (or since the
   choice was confirmed). Claimed by one conditional UPDATE per address, in the transaction
   that queues the message: two schedulers running at once send it once.
-- Unsubscribe (`unsubscribe`, `forget_number`): one click on the link every message carries
-  (and, for email, the RFC 8058 List-Unsubscribe headers) deletes the subscriber and its
-  choices, and erases the outbox copies of its messages.
+- Unsubscribe (`unsubscribe`): one click on the link every message carries (and, for email,
+  the RFC 8058 List-Unsubscribe headers) deletes the subscriber and its choices, and erases
+  the outbox copies of its messages (AlertSubscriber.objects.forget). A STOP does the same
+  for a number (sms.record_opt_out), whether it comes as a reply or as the provider's refusal.
 - Staff see `counts()` only.
 
 Email goes through the outbox (OutgoingEmail) and its worker. Texts go through the function
 named by ALERTS_TEXT_SENDER (by default `meetings.sms.queue_text`, the outbox's text channel),
 called as f(number, language=…, text=…, kind=…) in the caller's transaction; while it is empty
 no text is sent (README, "Alerts of new meetings"). The inbound-text webhook
-(meetings.sms_views) hands a reply to `confirm_by_text` first and calls `forget_number` on STOP.
+(meetings.sms_views) hands a YES to `confirm_by_text` first (lifting an earlier STOP: a YES
+asked for is an opt-in); a STOP ends the number's subscription in sms.record_opt_out.
 """
 
 import datetime as dt
@@ -48,10 +50,11 @@ from meetings.models import AlertChoice, AlertSubscriber, Meeting, OutgoingEmail
 logger = logging.getLogger(__name__)
 
 Channel = AlertSubscriber.Channel
-ALERT_KINDS = (OutgoingEmail.Kind.ALERT_CONFIRMATION, OutgoingEmail.Kind.ALERT_DIGEST)
+ALERT_KINDS = AlertSubscriber.MESSAGE_KINDS
 # A second request for the same pending choice this soon sends nothing new (the form cannot
 # be used to flood someone's inbox).
 RESEND_AFTER = dt.timedelta(hours=1)
+UNSUBSCRIBED = "The resident unsubscribed from alerts."
 DIGEST_EVERY = dt.timedelta(days=1)
 # How many meetings a text lists before "and N more" with the listing's link.
 TEXT_MEETINGS = 3
@@ -204,23 +207,30 @@ def confirm(choice: AlertChoice, *, language: str) -> None:
     AlertSubscriber.objects.filter(pk=choice.subscriber_id).update(language=language)
 
 
-def confirm_by_text(number: str, body: str) -> bool:
-    """For the inbound-text webhook: `number` (E.164) replied `body`. A YES confirms the
-    number's pending choices (asked in the last ALERTS_CONFIRM_DAYS days) and gets a short
-    reply with the way to stop. True if it confirmed something (the webhook then does
-    nothing else with the reply)."""
+def pending_by_text(number: str, body: str):
+    """The pending choices (asked in the last ALERTS_CONFIRM_DAYS days) that a reply `body`
+    from `number` (E.164) confirms: all of the number's when it says YES, else none."""
     word = re.sub(r"[\s.!¡]+", " ", body).strip().casefold()
     if word not in YES_WORDS:
-        return False
-    subscriber = AlertSubscriber.objects.filter(channel=Channel.TEXT, address=number).first()
-    if subscriber is None:
-        return False
+        return AlertChoice.objects.none()
     since = timezone.now() - dt.timedelta(days=settings.ALERTS_CONFIRM_DAYS)
-    confirmed = subscriber.choices.filter(confirmed_at__isnull=True, created_at__gte=since).update(
-        confirmed_at=timezone.now()
+    return AlertChoice.objects.filter(
+        subscriber__channel=Channel.TEXT,
+        subscriber__address=number,
+        confirmed_at__isnull=True,
+        created_at__gte=since,
     )
+
+
+def confirm_by_text(number: str, body: str) -> bool:
+    """For the inbound-text webhook: `number` (E.164) replied `body`. A YES confirms the
+    number's pending choices (`pending_by_text`) and gets a short reply with the way to stop.
+    True if it confirmed something (the webhook then does nothing else with the reply).
+    The webhook lifts a STOP the number sent before first: a YES asked for is an opt-in."""
+    confirmed = pending_by_text(number, body).update(confirmed_at=timezone.now())
     if not confirmed:
         return False
+    subscriber = AlertSubscriber.objects.get(channel=Channel.TEXT, address=number)
     with translation.override(subscriber.language):
         text = gettext(
             "Police Community Outreach: you will get a text when new meetings are posted, "
@@ -235,28 +245,12 @@ def confirm_by_text(number: str, body: str) -> bool:
 
 def unsubscribe(subscriber_id: int) -> bool:
     """Delete the subscriber and its choices, and erase the address from every outbox copy
-    of its messages. False if it was gone already."""
+    of its messages. False if it was gone already. (A STOP reply, or a text the provider
+    refuses because the number texted STOP, ends a text subscription the same way, in
+    sms.record_opt_out.)"""
     with transaction.atomic():
-        subscriber = AlertSubscriber.objects.select_for_update().filter(pk=subscriber_id).first()
-        if subscriber is None:
-            return False
-        _forget(subscriber)
-    return True
-
-
-def forget_number(number: str) -> bool:
-    """For the inbound-text webhook's STOP: the number (E.164) hears of new meetings no
-    more, and is deleted. False if it had no subscription."""
-    subscriber = AlertSubscriber.objects.filter(channel=Channel.TEXT, address=number).first()
-    return subscriber is not None and unsubscribe(subscriber.pk)
-
-
-def _forget(subscriber):
-    # Email and text rows alike: the recipient is the address or the number.
-    OutgoingEmail.objects.filter(
-        kind__in=ALERT_KINDS, recipient__iexact=subscriber.address
-    ).withdraw("The resident unsubscribed from alerts.")
-    subscriber.delete()
+        found = AlertSubscriber.objects.select_for_update().filter(pk=subscriber_id)
+        return found.forget(UNSUBSCRIBED) > 0
 
 
 def purge_unconfirmed(now: dt.datetime | None = None) -> int:
@@ -265,12 +259,11 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     expired = now - dt.timedelta(days=settings.ALERTS_CONFIRM_DAYS)
     AlertChoice.objects.filter(confirmed_at__isnull=True, created_at__lt=expired).delete()
-    gone = 0
-    for subscriber in AlertSubscriber.objects.filter(choices__isnull=True, created_at__lt=expired):
-        with transaction.atomic():
-            _forget(subscriber)
-        gone += 1
-    return gone
+    with transaction.atomic():
+        left_with_none = AlertSubscriber.objects.filter(
+            choices__isnull=True, created_at__lt=expired
+        ).select_for_update()
+        return left_with_none.forget("The subscription was never confirmed.")
 
 
 # The digest -----------------------------------------------------------------------------------

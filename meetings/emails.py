@@ -83,10 +83,13 @@ def rsvp_cancelled(
     )
 
 
-def meeting_changed(rsvps: Iterable[Rsvp], *, changes: Iterable[str]) -> None:
+def meeting_changed(
+    rsvps: Iterable[Rsvp], *, changes: Iterable[str], text_tokens: dict[int, str] | None = None
+) -> None:
     """Staff moved, rescheduled, cancelled or reinstated the meeting: `changes` says which
-    (MeetingChange values); the updated calendar file is attached."""
-    _queue(Kind.MEETING_CHANGED, rsvps, changes=sorted(changes))
+    (MeetingChange values); the updated calendar file is attached to the email, and a text
+    carries the private link in `text_tokens` ({rsvp pk: token}, made for it)."""
+    _queue(Kind.MEETING_CHANGED, rsvps, text_tokens=text_tokens, changes=sorted(changes))
 
 
 def rsvp_reminder(rsvp: Rsvp, *, token: str) -> None:
@@ -122,7 +125,17 @@ def attachment_name() -> str:
 # Queueing, in the caller's transaction ------------------------------------------------------
 
 
-def _queue(kind, rsvps, *, token=None, render_now=False, address=None, phone="", **context):
+def _queue(
+    kind,
+    rsvps,
+    *,
+    token=None,
+    text_tokens=None,
+    render_now=False,
+    address=None,
+    phone="",
+    **context,
+):
     """One outbox row per RSVP with an email, one per RSVP with a phone number (a text,
     `sms.rows_for`), and one task naming the rows (`outbox.put`).
 
@@ -130,12 +143,19 @@ def _queue(kind, rsvps, *, token=None, render_now=False, address=None, phone="",
     is one that says what changed (`render_now`: the RSVP changes again, or is erased, right
     after). Any other is written by the worker when it sends it, from the RSVP, its meeting as
     it is then, and `context` (plain values, no personal data), so a change that tells two
-    hundred people costs the request two inserts. `address` and `phone` replace the RSVP's
-    own (erased on a cancellation before the message is queued).
+    hundred people costs the request two inserts (texts with a link of their own,
+    `text_tokens`, are written now). `address` and `phone` replace the RSVP's own (erased on a
+    cancellation before the message is queued).
     """
     rsvps = list(rsvps)
     text_rows = sms.rows_for(
-        kind, rsvps, token=token, render_now=render_now, phone=phone, **context
+        kind,
+        rsvps,
+        token=token,
+        tokens=text_tokens,
+        render_now=render_now,
+        phone=phone,
+        **context,
     )
     rsvps = [rsvp for rsvp in rsvps if address or rsvp.email]
     domain = urlsplit(settings.SITE_URL).hostname

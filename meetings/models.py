@@ -31,9 +31,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from meetings.search import fold
-from meetings.tokens import hash_token, is_well_formed
+from meetings.tokens import hash_token, is_well_formed, make_token
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.models import AnonymousUser, User
 
 MAX_PARTY_SIZE = 10
@@ -587,7 +589,10 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
             return self.none()
         hashed = hash_token(token)
         return self.filter(
-            Q(token_hash=hashed) | Q(reminder_token_hash=hashed),
+            Q(token_hash=hashed)
+            # Links made before RsvpLink (one per RSVP, the latest reminder's or promotion's).
+            | Q(reminder_token_hash=hashed)
+            | Q(pk__in=RsvpLink.objects.filter(token_hash=hashed).values("rsvp_id")),
             personal_data_erased_at__isnull=True,
         ).select_related("meeting__venue")
 
@@ -631,15 +636,17 @@ class RsvpQuerySet(models.QuerySet["Rsvp"]):
         """Blank name, email, phone number and note; keep party size, status and needs for the
         counts.
 
-        The token hash is replaced too, so the old private link finds nothing.
-        Returns the number of RSVPs erased.
+        The token hash is replaced too, and the further links deleted, so no private link
+        finds anything. Returns the number of RSVPs erased.
         """
+        RsvpLink.objects.filter(rsvp__in=self.values("pk")).delete()
         return self.update(
             first_name="",
             email="",
             phone="",
             note="",
             submission_key_hash=None,
+            reminder_token_hash=None,
             token_hash=Concat(Value("erased:"), Cast("pk", output_field=models.CharField())),
             personal_data_erased_at=now or timezone.now(),
         )
@@ -730,8 +737,8 @@ class Rsvp(models.Model):
         blank=True,
         editable=False,
         help_text=_(
-            "SHA-256 of the private link in the latest reminder or follow-up email: a second "
-            "link to the same RSVP, made for that email (the first one cannot be rebuilt)."
+            "SHA-256 of the private link in the latest reminder, follow-up or promotion sent "
+            "before each message got a link of its own (private links); kept so that link works."
         ),
     )
     reminded_at = models.DateTimeField(
@@ -871,6 +878,42 @@ class Rsvp(models.Model):
             )
         )
         return ahead.count() + 1
+
+
+class RsvpLink(models.Model):
+    """A further private link to an RSVP, made for one message that carries it (a reminder,
+    a promotion, a text saying the meeting changed, the follow-up). The first link cannot be
+    rebuilt (only its hash is kept), so each such message makes its own; every one keeps
+    working, so an older text's link still opens the RSVP, until its personal data is
+    erased, which deletes these rows (RsvpQuerySet.erase_personal_data)."""
+
+    rsvp = models.ForeignKey(Rsvp, related_name="links", on_delete=models.CASCADE)
+    token_hash = models.CharField(
+        _("link hash"),
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the link's token; the token itself is never stored."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("private link")
+        verbose_name_plural = _("private links")
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{_('private link')} #{self.pk}"
+
+    @classmethod
+    def make(cls, rsvps: "Iterable[Rsvp]") -> dict[int, str]:
+        """A new link for each of `rsvps`: {rsvp pk: token}. The token exists only in what
+        is returned (for the message being written); the database keeps its hash."""
+        tokens = {rsvp.pk: make_token() for rsvp in rsvps}
+        cls.objects.bulk_create(
+            cls(rsvp_id=pk, token_hash=hash_token(token)) for pk, token in tokens.items()
+        )
+        return tokens
 
 
 class OutgoingEmailQuerySet(models.QuerySet):
@@ -1122,6 +1165,26 @@ class FeedbackAnswer(models.Model):
         return gettext("Feedback on %(meeting)s") % {"meeting": self.meeting}
 
 
+class AlertSubscriberQuerySet(models.QuerySet):
+    def forget(self, reason: str) -> int:
+        """Delete these subscribers with their choices, and erase their address from every
+        outbox copy of an alert message (a queued one is withdrawn with `reason`). The one
+        place an alert subscription ends: the unsubscribe link, a STOP reply, and a text the
+        provider refuses because the number texted STOP (Twilio's 21610) all come here.
+        Returns how many subscribers were deleted."""
+        addresses = list(self.values_list("address", flat=True))
+        if not addresses:
+            return 0
+        to_them = Q()
+        for address in addresses:
+            to_them |= Q(recipient__iexact=address)
+        OutgoingEmail.objects.filter(to_them, kind__in=AlertSubscriber.MESSAGE_KINDS).withdraw(
+            reason
+        )
+        self.delete()
+        return len(addresses)
+
+
 class AlertSubscriber(models.Model):
     """Someone who asked to hear of new meetings: an email address as typed, or a mobile
     number in E.164, the language to write in, and when the last digest went out. Nothing
@@ -1137,6 +1200,11 @@ class AlertSubscriber(models.Model):
     language = models.CharField(_("language"), max_length=10, choices=language_choices)
     last_digest_at = models.DateTimeField(_("last digest sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # The outbox rows an alert subscription makes (meetings.alerts).
+    MESSAGE_KINDS = (OutgoingEmail.Kind.ALERT_CONFIRMATION, OutgoingEmail.Kind.ALERT_DIGEST)
+
+    objects = AlertSubscriberQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("alert subscription")

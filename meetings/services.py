@@ -45,6 +45,7 @@ from meetings.models import (
     MeetingSeats,
     OutgoingEmail,
     Rsvp,
+    RsvpLink,
 )
 from meetings.tokens import hash_submission_key, hash_token, make_token, token_for_submission
 
@@ -401,7 +402,10 @@ def _save(meeting: Meeting, save: Callable[[], object]) -> MeetingSaved:
             for rsvp in told:
                 # The RSVP's own copy of the meeting is the saved one, not a stale read.
                 rsvp.meeting = meeting
-            emails.meeting_changed(told, changes=changes)
+            # A text carries a private link of its own (RsvpLink), so it is written now; the
+            # email is written by the worker (it carries the calendar update instead).
+            texted = [rsvp for rsvp in told if rsvp.phone] if settings.SMS_ENABLED else []
+            emails.meeting_changed(told, changes=changes, text_tokens=RsvpLink.make(texted))
         # More seats (or none to count) may let waitlisted parties in.
         promoted = _promote(meeting)
     return MeetingSaved(changes=changes, told=len(told), promoted=promoted)
@@ -533,17 +537,11 @@ def _promote(meeting: Meeting) -> list[Rsvp]:
             free -= rsvp.party_size
         rsvp.status = Rsvp.Status.CONFIRMED
         rsvp.meeting = meeting
-        update_fields = ["status", "updated_at"]
-        token = None
+        rsvp.save(update_fields=["status", "updated_at"])
         if rsvp.email or rsvp.phone:
-            # A new private link for the promotion email, as reminders carry (the first one
-            # cannot be rebuilt): the second link of the RSVP, replacing a reminder's.
-            token = make_token()
-            rsvp.reminder_token_hash = hash_token(token)
-            update_fields.append("reminder_token_hash")
-        rsvp.save(update_fields=update_fields)
-        if token is not None:
-            emails.rsvp_promoted(rsvp, token=token)
+            # A new private link for the promotion's email and text, as reminders carry (the
+            # first one cannot be rebuilt).
+            emails.rsvp_promoted(rsvp, token=RsvpLink.make([rsvp])[rsvp.pk])
         promoted.append(rsvp)
     return promoted
 
@@ -762,12 +760,12 @@ def ask_for_feedback(*, now: dt.datetime | None = None) -> int:
 def _claim_and_send(rsvps, stamp, send, *, now):
     sent = 0
     for rsvp in rsvps.select_related("meeting__venue").order_by("pk"):
-        token = make_token()
         with transaction.atomic():
             claimed = Rsvp.objects.filter(pk=rsvp.pk, **{f"{stamp}__isnull": True}).update(
-                **{stamp: now, "reminder_token_hash": hash_token(token)}
+                **{stamp: now}
             )
             if claimed:
-                send(rsvp, token=token)
+                # A link of its own for this message (RsvpLink): older ones keep working.
+                send(rsvp, token=RsvpLink.make([rsvp])[rsvp.pk])
                 sent += 1
     return sent

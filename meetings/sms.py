@@ -30,7 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from meetings import outbox, segments, sms_backend, texts
-from meetings.models import OutgoingEmail, Rsvp, SmsOptOut
+from meetings.models import AlertSubscriber, OutgoingEmail, Rsvp, SmsOptOut
 from meetings.phones import opt_out_hash
 
 if TYPE_CHECKING:
@@ -47,12 +47,14 @@ def rows_for(
     rsvps: Iterable["RsvpType"],
     *,
     token: str | None = None,
+    tokens: dict[int, str] | None = None,
     render_now: bool = False,
     phone: str = "",
     **context: Any,
 ) -> list[OutgoingEmail]:
     """Unsaved outbox rows: a text per RSVP with a phone number not on the opt-out list.
-    A text with a private link (`token`), or about a change of the RSVP itself
+    A text with a private link (`token`, or the RSVP's own in `tokens`: {pk: token}), or
+    about a change of the RSVP itself
     (`render_now`: it changes again, or is erased, right after), is written now; any other
     when it is sent. `phone` replaces the RSVP's own number (erased by a cancellation before
     its last text is queued). What was `before` a change stays out of the row's context."""
@@ -62,20 +64,26 @@ def rows_for(
     numbered = [(rsvp, number) for rsvp, number in numbered if number]
     stopped = opted_out({number for _rsvp, number in numbered})
     stored = {key: value for key, value in context.items() if key != "before"}
-    return [
-        OutgoingEmail(
-            kind=kind,
-            channel=Channel.SMS,
-            language=rsvp.language,
-            rsvp=rsvp,
-            recipient=number,
-            message_id=_message_id(),
-            context=stored,
-            text=(texts.compose(kind, rsvp, token=token, **context) if token or render_now else ""),
+    rows = []
+    for rsvp, number in numbered:
+        if number in stopped:
+            continue
+        link = (tokens or {}).get(rsvp.pk, token)
+        rows.append(
+            OutgoingEmail(
+                kind=kind,
+                channel=Channel.SMS,
+                language=rsvp.language,
+                rsvp=rsvp,
+                recipient=number,
+                message_id=_message_id(),
+                context=stored,
+                text=(
+                    texts.compose(kind, rsvp, token=link, **context) if link or render_now else ""
+                ),
+            )
         )
-        for rsvp, number in numbered
-        if number not in stopped
-    ]
+    return rows
 
 
 def queue_text(number: str, *, language: str, text: str, kind: str) -> OutgoingEmail | None:
@@ -107,14 +115,25 @@ def opted_out(numbers: set[str]) -> set[str]:
 
 
 def record_opt_out(number: str) -> bool:
-    """Remember that `number` texted STOP (as a keyed hash) and withdraw what is still queued
-    for it. True when it was not on the list yet."""
+    """Remember that `number` texted STOP (as a keyed hash), withdraw what is still queued
+    for it, and end its alerts of new meetings (the subscription is deleted, its texts'
+    copies erased). True when it was not on the list yet."""
     with transaction.atomic():
         _row, created = SmsOptOut.objects.get_or_create(number_hash=opt_out_hash(number))
         OutgoingEmail.objects.filter(recipient=number, status=Status.QUEUED).exclude(
             channel=Channel.EMAIL
         ).withdraw(STOPPED)
+        AlertSubscriber.objects.filter(channel=AlertSubscriber.Channel.TEXT, address=number).forget(
+            STOPPED
+        )
     return created
+
+
+def record_opt_in(number: str) -> bool:
+    """`number` texted START (or YES, which Twilio also takes as a START): texts may go to
+    it again. True when it was on the opt-out list."""
+    deleted, _by_model = SmsOptOut.objects.filter(number_hash=opt_out_hash(number)).delete()
+    return bool(deleted)
 
 
 def send(row: OutgoingEmail) -> None:

@@ -23,8 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from meetings import alerts, sms, sms_backend, texts
-from meetings.models import OutgoingEmail, Rsvp, SmsOptOut
-from meetings.phones import InvalidPhoneNumber, opt_out_hash, to_e164
+from meetings.models import OutgoingEmail, Rsvp
+from meetings.phones import InvalidPhoneNumber, to_e164
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,6 @@ def _number_stopped(raw):
     except InvalidPhoneNumber:
         return
     sms.record_opt_out(number)
-    alerts.forget_number(number)
 
 
 @csrf_exempt
@@ -123,18 +122,22 @@ def inbound(request):
     except InvalidPhoneNumber:
         return _twiml()
     body = request.POST.get("Body", "")
-    # Before START (whose words include YES): a YES to an alert subscription confirms it.
-    if alerts.confirm_by_text(number, body):
-        return _twiml()
+    # Before START (whose words include YES): a YES to an alert subscription confirms it. It
+    # is an opt-in too (Twilio lifts its own block on a YES), so a number that texted STOP
+    # before and now asks for alerts gets them.
+    with transaction.atomic():
+        if alerts.pending_by_text(number, body).exists():
+            sms.record_opt_in(number)
+            alerts.confirm_by_text(number, body)
+            return _twiml()
     word = " ".join(body.split()).upper().strip(".!¡¿?")
     language = _language_of(number)
     if word in STOP_WORDS:
         sms.record_opt_out(number)
-        alerts.forget_number(number)
         # Twilio confirms its own words; ours we confirm.
         return _twiml("" if word in TWILIO_STOP else texts.stopped_reply(language))
     if word in START_WORDS:
-        SmsOptOut.objects.filter(number_hash=opt_out_hash(number)).delete()
+        sms.record_opt_in(number)
         return _twiml(texts.started_reply(language))
     if word in HELP_WORDS:
         return _twiml(texts.help_reply(language))

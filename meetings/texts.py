@@ -11,6 +11,7 @@ The first text a number gets (the confirmation) says that STOP ends them; the pr
 our webhook (meetings.sms_views) honour STOP, START and HELP.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +42,18 @@ def fit(wordings: Sequence[str], language: str) -> str:
     """The fullest wording in one segment, else the fullest in MAX_SEGMENTS, else the leanest.
     The leanest wording (which may leave out the time or place) is only ever chosen to stay
     within MAX_SEGMENTS, never to save the second segment."""
-    candidates = [segments.fit_alphabet(" ".join(text.split()), language) for text in wordings]
+    candidates = [segments.fit_alphabet(_tidy(text), language) for text in wordings]
     for limit, choices in ((1, candidates[:-1] or candidates), (MAX_SEGMENTS, candidates)):
         for text in choices:
             if segments.count(text).count <= limit:
                 return text
     return candidates[-1]
+
+
+def _tidy(text):
+    """One space between words, and one full stop where a time that ends in one ("p.m.")
+    meets the sentence's own."""
+    return re.sub(r"(?<!\.)\.\.(?!\.)", ".", " ".join(text.split()))
 
 
 def _facts(rsvp, *, token=None, **context):
@@ -91,33 +98,57 @@ def _confirmation(f):
     ]
 
 
+def _with_link(f, leads):
+    """Each of `leads` followed by the text's link: the private one made for it, else (a text
+    queued without one, before links were made for changes) the meeting's page."""
+    link = f["link"] or f["meeting_link"]
+    return [f"{lead} {link}" for lead in leads]
+
+
 def _promoted(f):
-    return [
-        gettext("%(who)s: a seat freed up, you are confirmed for %(title)s, %(when)s, %(place)s.")
-        % f,
-        gettext("%(who)s: a seat freed up, you are confirmed for %(when)s, %(place)s.") % f,
-        gettext("%(who)s: a seat freed up, you are confirmed for %(when)s.") % f,
-    ]
+    return _with_link(
+        f,
+        [
+            gettext(
+                "%(who)s: a seat freed up, you are confirmed for %(title)s, %(when)s, %(place)s."
+            )
+            % f,
+            gettext("%(who)s: a seat freed up, you are confirmed for %(when)s, %(place)s.") % f,
+            gettext("%(who)s: a seat freed up, you are confirmed for %(when)s.") % f,
+            gettext("Seat confirmed, %(when)s.") % f,
+        ],
+    )
 
 
 def _changed(f):
     changes = f.get("changes", [])
     if "cancelled" in changes:
-        return [
-            gettext("%(who)s: sorry, %(title)s on %(date)s is cancelled. %(meeting_link)s") % f,
+        leads = [
+            gettext("%(who)s: sorry, %(title)s on %(date)s is cancelled.") % f,
             gettext("%(who)s: sorry, the meeting on %(date)s is cancelled.") % f,
+            gettext("Meeting on %(date)s cancelled.") % f,
         ]
-    if "time" in changes or "venue" in changes:
-        return [
-            gettext("%(who)s: %(title)s has changed. Now: %(when)s, %(place)s. %(meeting_link)s")
-            % f,
+    elif "venue" in changes:
+        # A new place: no wording leaves it out.
+        leads = [
+            gettext("%(who)s: %(title)s has changed. Now: %(when)s, %(place)s.") % f,
+            gettext("%(who)s: your meeting has changed. Now: %(when)s, %(place)s.") % f,
+            gettext("Meeting moved: %(when)s, %(place)s.") % f,
+        ]
+    elif "time" in changes:
+        leads = [
+            gettext("%(who)s: %(title)s has changed. Now: %(when)s, %(place)s.") % f,
             gettext("%(who)s: your meeting has changed. Now: %(when)s, %(place)s.") % f,
             gettext("%(who)s: your meeting is now %(when)s.") % f,
+            gettext("Meeting moved: %(when)s.") % f,
         ]
-    return [
-        gettext("%(who)s: good news, %(title)s is going ahead: %(when)s, %(place)s.") % f,
-        gettext("%(who)s: good news, your meeting is going ahead: %(when)s.") % f,
-    ]
+    else:
+        leads = [
+            gettext("%(who)s: good news, %(title)s is going ahead: %(when)s, %(place)s.") % f,
+            gettext("%(who)s: good news, your meeting is going ahead: %(when)s.") % f,
+            gettext("Meeting on %(date)s is going ahead.") % f,
+        ]
+    return _with_link(f, leads)
 
 
 def _rsvp_changed(f):

@@ -127,14 +127,19 @@ class FakeTwilio:
         return self.post_signed(message.status_callback, params)
 
     def reply(self, url, *, from_, body, to=FROM_NUMBER):
-        """An incoming text from `from_`, posted to the app's webhook `url`. A STOP also
-        makes this server refuse further texts to that number (21610), as Twilio does."""
+        """An incoming text from `from_`, posted to the app's webhook `url` (`incoming`)."""
+        return self.post_signed(url, self.incoming(from_=from_, body=body, to=to))
+
+    def incoming(self, *, from_, body, to=FROM_NUMBER):
+        """The webhook parameters of an incoming text from `from_`, for a test to post. A STOP
+        also makes this server refuse further texts to that number (21610), and a START or
+        YES lifts that, as Twilio's Advanced Opt-Out does."""
         word = body.strip().upper()
         if word in {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}:
             self.unsubscribed.add(from_)
         elif word in {"START", "YES", "UNSTOP"}:
             self.unsubscribed.discard(from_)
-        params = {
+        return {
             "AccountSid": self.account_sid,
             "MessageSid": "SM" + secrets.token_hex(16),
             "From": from_,
@@ -143,7 +148,6 @@ class FakeTwilio:
             "NumMedia": "0",
             "ApiVersion": "2010-04-01",
         }
-        return self.post_signed(url, params)
 
     def post_signed(self, url, params, *, signature=None):
         """(status, body) of a webhook POST signed as Twilio signs it."""

@@ -452,13 +452,14 @@ def test_without_a_text_sender_text_digests_wait(settings):
     assert AlertSubscriber.objects.get().last_digest_at is None
 
 
-def test_stop_from_the_text_webhook_forgets_the_number():
+def test_unsubscribing_twice_deletes_once():
     subscriber = AlertSubscriber.objects.create(channel="text", address="+12145550123")
     AlertChoice.objects.create(subscriber=subscriber, held_in="es")
 
-    assert alerts.forget_number("+12145550123") is True
+    assert alerts.unsubscribe(subscriber.pk) is True
     assert not AlertSubscriber.objects.exists()
-    assert alerts.forget_number("+12145550123") is False
+    assert not AlertChoice.objects.exists()
+    assert alerts.unsubscribe(subscriber.pk) is False
 
 
 # Staff: counts, never the list

@@ -3,6 +3,7 @@ edit, the emails and the purge, and then appear nowhere: not in a dump of the da
 the logs."""
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import time
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from meetings.models import OutgoingEmail, Rsvp
+from meetings.models import OutgoingEmail, Rsvp, RsvpLink
 from meetings.services import save_meeting
 from meetings.tokens import make_form_token
 from tests.factories import MeetingFactory
@@ -86,12 +87,20 @@ def test_a_canary_leaves_no_trace_after_the_purge(
     sent = send_queued_mail()
     assert [message.to for message in sent] == [[EMAIL], [EMAIL], [EMAIL]]
     assert len(twilio.to(PHONE)) == 3  # and the same three as texts
+    # The confirmation and the move each carry a private link of their own; both open the
+    # RSVP until the purge.
+    found = [re.search(r"https?://[^/]+(/es/rsvp/[\w-]{43}/)", m.body) for m in twilio.to(PHONE)]
+    links = [match[1] for match in found if match]
+    assert len(set(links)) == 2
+    assert [client.get(link).status_code for link in links] == [200, 200]
     assert NAME in pg_dump()  # the canary is there before the purge
     assert PHONE in pg_dump()
 
     with time_machine.travel(meeting.ends_at + dt.timedelta(days=31)):
         call_command("purge_rsvp_personal_data")
 
+    assert [client.get(link).status_code for link in links] == [404, 404]
+    assert not RsvpLink.objects.exists()
     dump = pg_dump().lower()
     assert dump.count(NAME.lower()) == 0
     assert dump.count(EMAIL.lower()) == 0

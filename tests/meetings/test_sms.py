@@ -151,7 +151,9 @@ def test_a_change_and_a_reminder_reach_the_phone(twilio, send_queued_mail):
 
     confirmation, changed, reminder = texts_of(twilio)
     assert "you are confirmed" in confirmation
-    assert "has changed. Now:" in changed
+    # One segment: the new time and a private link (the place did not change).
+    assert changed.startswith("Police outreach: your meeting is now ")
+    assert "/en/rsvp/" in changed
     assert reminder.startswith("Reminder: ")  # one segment: the when, and the link
     assert "?cant-come" in reminder
 

@@ -3,6 +3,7 @@
 new meetings sent, confirmed and stopped by text through the signed webhook."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -11,7 +12,14 @@ from django.utils import timezone, translation
 from meetings import alerts, outbox
 from meetings.models import AlertChoice, AlertSubscriber, OutgoingEmail, Rsvp, SmsOptOut
 from meetings.phones import opt_out_hash
-from meetings.services import cancel_rsvp, create_rsvp, update_rsvp
+from meetings.services import (
+    cancel_meeting,
+    cancel_rsvp,
+    create_rsvp,
+    save_meeting,
+    send_reminders,
+    update_rsvp,
+)
 from tests.factories import MeetingFactory
 from tests.fake_twilio import FakeTwilio, twilio_signature
 
@@ -177,6 +185,50 @@ def test_a_change_of_party_size_is_texted_without_keeping_what_was_before(twilio
     assert "Lan" not in str(row.context)  # the note before the change is in no copy
 
 
+def private_link(text):
+    """The path of the private link in a text (SITE_URL is https://outreach.example.org)."""
+    found = re.search(r"https://outreach\.example\.org(/\w\w/rsvp/[\w-]{43}/)", text)
+    assert found, text
+    return found[1]
+
+
+def test_a_move_is_texted_with_a_private_link_and_every_earlier_link_keeps_working(
+    client, twilio, send_queued_mail
+):
+    meeting = MeetingFactory(title_es="Café con la policía")
+    result = rsvp_by_phone(meeting)
+    send_queued_mail()
+    assert send_reminders(now=meeting.starts_at - dt.timedelta(hours=2)) == 1
+    send_queued_mail()
+
+    meeting.refresh_from_db()
+    meeting.starts_at += dt.timedelta(hours=1)
+    meeting.ends_at += dt.timedelta(hours=1)
+    save_meeting(meeting=meeting)
+    send_queued_mail()
+
+    confirmation, reminder, moved = texts_of(twilio)
+    assert "ahora" in moved.lower() and "p.m.." not in moved
+    links = [private_link(text) for text in (confirmation, reminder, moved)]
+    assert len(set(links)) == 3  # each text its own link
+    for link in links:
+        page = client.get(link)
+        assert page.status_code == 200
+        assert page.context["rsvp"] == result.rsvp
+
+
+def test_a_cancelled_meeting_is_texted_with_the_private_link(client, twilio, send_queued_mail):
+    meeting = MeetingFactory()
+    rsvp_by_phone(meeting, language="en")
+    cancel_meeting(meeting=meeting)
+    send_queued_mail()
+
+    _confirmation, cancelled = texts_of(twilio)
+    assert "is cancelled" in cancelled
+    page = client.get(private_link(cancelled))
+    assert page.status_code == 200 and page.context["rsvp"].meeting.is_cancelled
+
+
 def test_an_rsvp_that_texted_stop_gets_no_cancel_text(twilio, send_queued_mail, client):
     result = rsvp_by_phone(MeetingFactory())
     send_queued_mail()
@@ -251,6 +303,52 @@ def test_a_delivery_report_saying_the_number_unsubscribed_deletes_its_alerts(
     assert not AlertSubscriber.objects.exists()
 
 
+def test_a_text_the_provider_refuses_as_unsubscribed_ends_the_alerts_of_the_number(
+    twilio, send_queued_mail
+):
+    # The number texted STOP to the provider, and we never heard of it (Twilio's 21610).
+    subscriber = AlertSubscriber.objects.create(channel="text", address=NUMBER, language="es")
+    AlertChoice.objects.create(subscriber=subscriber, held_in="es", confirmed_at=timezone.now())
+    MeetingFactory(language="es", published_at=timezone.now())
+    twilio.unsubscribed.add(NUMBER)
+
+    assert alerts.send_digests() == 1
+    send_queued_mail()
+
+    assert texts_of(twilio) == []
+    assert SmsOptOut.objects.filter(number_hash=opt_out_hash(NUMBER)).exists()
+    assert not AlertSubscriber.objects.exists() and not AlertChoice.objects.exists()
+    row = OutgoingEmail.objects.get()
+    assert row.status == Status.FAILED
+    assert row.recipient == "" and row.text == ""  # the number is erased from the copy too
+    # Tomorrow's digest has nobody to go to.
+    MeetingFactory(language="es", published_at=timezone.now())
+    assert alerts.send_digests(now=timezone.now() + dt.timedelta(days=1, hours=1)) == 0
+
+
+def test_a_number_that_texted_stop_and_then_answers_yes_to_alerts_gets_them(
+    client, twilio, send_queued_mail
+):
+    signed_post(client, twilio, "/sms/inbound/", twilio.incoming(from_=NUMBER, body="STOP"))
+    assert SmsOptOut.objects.filter(number_hash=opt_out_hash(NUMBER)).exists()
+    subscribe_by_text(client)
+    send_queued_mail()
+    assert texts_of(twilio) == []  # the request to confirm is not sent to a stopped number
+
+    # The page told them to answer YES; Twilio lifts its own block on a YES, and so do we.
+    signed_post(client, twilio, "/sms/inbound/", twilio.incoming(from_=NUMBER, body="YES"))
+    send_queued_mail()
+
+    assert AlertChoice.objects.get().confirmed_at is not None
+    assert not SmsOptOut.objects.exists()
+    (confirmed,) = texts_of(twilio)
+    assert "STOP" in confirmed and "/alerts/stop/" in confirmed
+    MeetingFactory(language="es", title_es="Reunión de vecinos", published_at=timezone.now())
+    assert alerts.send_digests(now=timezone.now() + dt.timedelta(minutes=1)) == 1
+    send_queued_mail()
+    assert "Reunion de vecinos" in texts_of(twilio)[-1]
+
+
 def test_an_alert_digest_by_text_reaches_the_provider(twilio, send_queued_mail):
     subscriber = AlertSubscriber.objects.create(channel="text", address=NUMBER, language="es")
     AlertChoice.objects.create(subscriber=subscriber, held_in="es", confirmed_at=timezone.now())
@@ -263,7 +361,9 @@ def test_an_alert_digest_by_text_reaches_the_provider(twilio, send_queued_mail):
     assert "Reunion de vecinos" in digest  # GSM-7: the ó the alphabet lacks is dropped
 
 
-def test_a_phone_only_party_promoted_from_the_waitlist_gets_a_text(twilio, send_queued_mail):
+def test_a_phone_only_party_promoted_from_the_waitlist_gets_a_text(
+    client, twilio, send_queued_mail
+):
     meeting = MeetingFactory(capacity=2)
     first = rsvp_by_phone(meeting, phone="+12145550124")
     waiting = rsvp_by_phone(meeting)
@@ -275,3 +375,7 @@ def test_a_phone_only_party_promoted_from_the_waitlist_gets_a_text(twilio, send_
     waitlisted, promoted = texts_of(twilio)
     assert "lista de espera" in waitlisted
     assert "se libero un espacio" in promoted
+    # Its own private link, which opens the RSVP, now confirmed; the first one still works.
+    page = client.get(private_link(promoted))
+    assert page.status_code == 200 and page.context["rsvp"].is_confirmed
+    assert client.get(private_link(waitlisted)).context["rsvp"] == page.context["rsvp"]

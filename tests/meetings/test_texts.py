@@ -90,10 +90,11 @@ def meeting():
 
 CASES = [
     (Kind.RSVP_CONFIRMATION, {"token": True}),
-    (Kind.RSVP_PROMOTED, {}),
-    (Kind.MEETING_CHANGED, {"changes": ["time"]}),
-    (Kind.MEETING_CHANGED, {"changes": ["cancelled"]}),
-    (Kind.MEETING_CHANGED, {"changes": ["reinstated"]}),
+    (Kind.RSVP_PROMOTED, {"token": True}),
+    (Kind.MEETING_CHANGED, {"changes": ["time"], "token": True}),
+    (Kind.MEETING_CHANGED, {"changes": ["cancelled"], "token": True}),
+    (Kind.MEETING_CHANGED, {"changes": ["reinstated"], "token": True}),
+    (Kind.MEETING_CHANGED, {"changes": ["venue"]}),  # queued before texts had links
     (Kind.RSVP_REMINDER, {"token": True}),
     (Kind.FEEDBACK_REQUEST, {"token": True}),
     (Kind.STAFF_MESSAGE, {"template": "doors_late", "minutes": 15}),

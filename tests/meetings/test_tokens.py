@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from meetings.models import Rsvp
+from meetings.models import Rsvp, RsvpLink
 from meetings.tokens import (
     hash_token,
     is_well_formed,
@@ -95,3 +95,32 @@ def test_by_token_leaves_out_erased_rsvps():
     Rsvp.objects.all().erase_personal_data()
 
     assert list(Rsvp.objects.by_token(token)) == []
+
+
+@pytest.mark.django_db
+def test_every_link_made_for_a_message_finds_its_rsvp_once():
+    rsvp, other = RsvpFactory(), RsvpFactory()
+    first = RsvpLink.make([rsvp])[rsvp.pk]
+    second = RsvpLink.make([rsvp, other])[rsvp.pk]
+    legacy = make_token()  # a reminder's link from before each message had its own
+    Rsvp.objects.filter(pk=rsvp.pk).update(reminder_token_hash=hash_token(legacy))
+
+    for token in (first, second, legacy):
+        assert list(Rsvp.objects.by_token(token)) == [rsvp]
+    assert list(Rsvp.objects.by_token(make_token())) == []
+
+
+@pytest.mark.django_db
+def test_erasing_an_rsvp_deletes_its_links_and_only_its_own():
+    rsvp, other = RsvpFactory(), RsvpFactory()
+    tokens = RsvpLink.make([rsvp, other])
+    legacy = make_token()
+    Rsvp.objects.filter(pk=rsvp.pk).update(reminder_token_hash=hash_token(legacy))
+
+    Rsvp.objects.filter(pk=rsvp.pk).erase_personal_data()
+
+    assert list(Rsvp.objects.by_token(tokens[rsvp.pk])) == []
+    assert list(Rsvp.objects.by_token(legacy)) == []
+    assert list(RsvpLink.objects.values_list("rsvp_id", flat=True)) == [other.pk]
+    assert list(Rsvp.objects.by_token(tokens[other.pk])) == [other]
+    assert Rsvp.objects.get(pk=rsvp.pk).reminder_token_hash is None

@@ -1,6 +1,7 @@
 """Reminders before a meeting and the follow-up questions after it: each party once."""
 
 import datetime as dt
+import re
 import threading
 
 import pytest
@@ -89,6 +90,23 @@ def test_reminder_link_opens_the_page_with_the_cancel_button_and_frees_the_seat(
     assert ana.is_cancelled
     waiting.refresh_from_db()
     assert waiting.is_confirmed
+
+
+@pytest.mark.parametrize("language", ["en", "es", "vi"])
+def test_the_reminder_names_the_button_its_link_shows(client, send_queued_mail, language):
+    meeting = MeetingFactory(**soon())
+    RsvpFactory(meeting=meeting, email="ana@example.org", language=language)
+    send_reminders()
+    message = send_queued_mail()[0]
+    link = re.search(
+        r"https://outreach\.example\.org(/\w\w/rsvp/[\w-]{43}/\?cant-come=1)", message.body
+    )
+
+    named = re.search(r"“([^”]+)”", message.body)[1]
+    page = client.get(link[1])
+
+    buttons = re.findall(r"<button[^>]*>([^<]+)</button>", page.content.decode())
+    assert named in buttons, (named, buttons)
 
 
 def test_opening_the_cant_come_link_changes_nothing(client, send_queued_mail):

@@ -122,14 +122,15 @@ def need_label(need: str) -> str:
     return gettext("Interpretation into %(language)s") % {"language": language}
 
 
-def bar_chart(rows: list[tuple[str, int, int]]) -> SafeString:
-    """A horizontal bar chart of (label, expected, arrived) rows, as inline SVG.
+def bar_chart(rows: list[tuple[str, int, int | None]]) -> SafeString:
+    """A horizontal bar chart of (label, expected, arrived) rows, as inline SVG; `arrived` is
+    None for a meeting that has not started (no bar: nobody could have arrived yet).
 
     Drawn here, on the server: no script and no chart library. The same numbers are in the
     table beside it, so the chart is decoration for screen readers (aria-hidden).
     """
     bar, gap, label_width, width = 14, 10, 190, 560
-    peak = max([1, *[max(expected, arrived) for _label, expected, arrived in rows]])
+    peak = max([1, *[max(expected, arrived or 0) for _label, expected, arrived in rows]])
     scale = (width - label_width - 50) / peak
     height = len(rows) * (2 * bar + gap) + 30
     parts = []
@@ -139,8 +140,6 @@ def bar_chart(rows: list[tuple[str, int, int]]) -> SafeString:
             format_html(
                 '<text x="0" y="{}" font-size="12">{}</text>'
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="#9db4d6"/>'
-                '<text x="{}" y="{}" font-size="11">{}</text>'
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="#0b3d91"/>'
                 '<text x="{}" y="{}" font-size="11">{}</text>',
                 top + bar,
                 label[:28],
@@ -151,15 +150,22 @@ def bar_chart(rows: list[tuple[str, int, int]]) -> SafeString:
                 label_width + round(expected * scale) + 4,
                 top + bar - 3,
                 expected,
-                label_width,
-                top + bar,
-                round(arrived * scale),
-                bar - 1,
-                label_width + round(arrived * scale) + 4,
-                top + 2 * bar - 3,
-                arrived,
             )
         )
+        if arrived is not None:
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="#0b3d91"/>'
+                    '<text x="{}" y="{}" font-size="11">{}</text>',
+                    label_width,
+                    top + bar,
+                    round(arrived * scale),
+                    bar - 1,
+                    label_width + round(arrived * scale) + 4,
+                    top + 2 * bar - 3,
+                    arrived,
+                )
+            )
     legend = format_html(
         '<rect x="{}" y="2" width="12" height="12" fill="#9db4d6"/>'
         '<text x="{}" y="12" font-size="12">{}</text>'

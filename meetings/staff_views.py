@@ -416,7 +416,11 @@ def series_report(model_admin, request, series):
     rows, total = reports.series_rows(series)
     chart = reports.bar_chart(
         [
-            (meeting.local_starts_at.strftime("%Y-%m-%d"), f.expected, f.arrived)
+            (
+                meeting.local_starts_at.strftime("%Y-%m-%d"),
+                f.expected,
+                f.arrived if meeting.has_started else None,
+            )
             for meeting, f in rows
         ]
     )

@@ -108,3 +108,14 @@ def test_the_chart_is_svg_with_a_bar_pair_per_row_scaled_to_the_largest():
     assert texts[:2] == ["Expected", "Arrived"]
     assert "Town hall <1>" in texts
     assert "<script" not in svg
+
+
+def test_the_chart_draws_no_arrived_bar_for_a_meeting_ahead():
+    svg = reports.bar_chart([("Held", 10, 5), ("Ahead", 4, None)])
+
+    root = ET.fromstring(svg)  # noqa: S314 - our own SVG
+    rects = root.findall("{*}rect") or root.findall("rect")
+    widths = [int(rect.get("width")) for rect in rects[2:]]
+    assert widths == [320, 160, 128]  # held: expected and arrived; ahead: expected only
+    numbers = [text.text for text in root.iter() if text.tag.endswith("text")][2:]
+    assert numbers == ["Held", "10", "5", "Ahead", "4"]

@@ -473,6 +473,21 @@ def test_series_report_has_a_chart_and_a_row_per_meeting(admin_client):
     assert response.context["total"].arrived == 5
 
 
+def test_series_report_chart_shows_arrivals_only_for_meetings_held(admin_client):
+    series = MeetingSeriesFactory()
+    held_at = timezone.now() - dt.timedelta(days=7)
+    held = MeetingFactory(series=series, starts_at=held_at, ends_at=held_at + dt.timedelta(hours=1))
+    RsvpFactory(meeting=held, party_size=2).check_in()
+    RsvpFactory(meeting=MeetingFactory(series=series), party_size=3)  # ahead
+
+    response = admin_client.get(admin_url("meetings_meetingseries_series_report", series.pk))
+
+    chart = response.content.decode().split('<svg class="report-chart"')[1].split("</svg>")[0]
+    # The legend's "Arrived" swatch, then one bar: the meeting held. None for the one ahead.
+    assert chart.count('fill="#0b3d91"') == 2
+    assert chart.count('fill="#9db4d6"') == 3  # the legend's, and each meeting's expected
+
+
 def test_rsvp_pages_hide_email_and_note_without_the_contact_permission(
     client, django_user_model, meeting_with_people
 ):

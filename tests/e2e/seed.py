@@ -1,8 +1,9 @@
 """Meetings a test needs of its own, created through manage.py in the server's database.
 
 The tests never import the app's models in-process: the browser and the server are the
-only way in, as for a resident. Each meeting gets its own venue in an area of its own, weeks
-after the demo campaign, so it never changes what the listing tests see.
+only way in, as for a resident. The meetings share one venue, "Test Hall" (slug e2e-hall), in
+an area of its own ("Testville"), so they never change what the listing tests see of the demo
+campaign; a test that reads a venue's page or filters by area sees all of them.
 """
 
 import itertools

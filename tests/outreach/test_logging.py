@@ -10,6 +10,25 @@ from tests.outreach.test_settings import PRODUCTION_ENV, run_manage
 TOKEN = "dq7UEN98UUsD10rxhaxKDwkqb6ahD9hYcWlJG3BHOg4"
 
 
+@pytest.fixture
+def json_lines():
+    """The stdout handler writes JSON lines for the test, whatever the developer's .env says
+    (LOG_FORMAT=plain is for a terminal; production and the defaults are JSON)."""
+    from outreach.logging import JsonFormatter
+
+    handlers = [
+        handler
+        for handler in handlers_reached_by(logging.getLogger("django.request"))
+        if type(handler) is logging.StreamHandler
+    ]
+    previous = [handler.formatter for handler in handlers]
+    for handler in handlers:
+        handler.setFormatter(JsonFormatter())
+    yield
+    for handler, formatter in zip(handlers, previous, strict=True):
+        handler.setFormatter(formatter)
+
+
 def handlers_reached_by(logger):
     while logger:
         yield from logger.handlers
@@ -82,7 +101,7 @@ def test_client_addresses_gunicorn_names_are_redacted():
 # --- One JSON object per line, in UTC, with the request's id -------------------------------
 
 
-def test_lines_are_json_objects_in_utc_with_the_offset(settings):
+def test_lines_are_json_objects_in_utc_with_the_offset(json_lines):
     import datetime as dt
     import json
 
@@ -97,7 +116,7 @@ def test_lines_are_json_objects_in_utc_with_the_offset(settings):
     assert abs(moment - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
 
 
-def test_a_traceback_stays_inside_its_line():
+def test_a_traceback_stays_inside_its_line(json_lines):
     import json
 
     logger = logging.getLogger("meetings")
@@ -119,7 +138,7 @@ def test_a_traceback_stays_inside_its_line():
 
 
 @pytest.mark.django_db
-def test_a_requests_log_lines_carry_its_id_which_the_response_names(client):
+def test_a_requests_log_lines_carry_its_id_which_the_response_names(client, json_lines):
     import json
 
     logger = logging.getLogger("django.request")

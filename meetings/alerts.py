@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -207,7 +207,7 @@ def confirm(choice: AlertChoice, *, language: str) -> None:
     AlertSubscriber.objects.filter(pk=choice.subscriber_id).update(language=language)
 
 
-def pending_by_text(number: str, body: str):
+def pending_by_text(number: str, body: str) -> QuerySet[AlertChoice]:
     """The pending choices (asked in the last ALERTS_CONFIRM_DAYS days) that a reply `body`
     from `number` (E.164) confirms: all of the number's when it says YES, else none."""
     word = re.sub(r"[\s.!¡]+", " ", body).strip().casefold()

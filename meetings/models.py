@@ -910,8 +910,8 @@ class RsvpLink(models.Model):
         """A new link for each of `rsvps`: {rsvp pk: token}. The token exists only in what
         is returned (for the message being written); the database keeps its hash."""
         tokens = {rsvp.pk: make_token() for rsvp in rsvps}
-        cls.objects.bulk_create(
-            cls(rsvp_id=pk, token_hash=hash_token(token)) for pk, token in tokens.items()
+        RsvpLink.objects.bulk_create(
+            RsvpLink(rsvp_id=pk, token_hash=hash_token(token)) for pk, token in tokens.items()
         )
         return tokens
 

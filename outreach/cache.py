@@ -67,7 +67,7 @@ class BreakerClient(RedisCacheClient):
         call, and building one (its table of response callbacks) cost about as much CPU as
         the round trip itself on a cached page (profiled in the mixed benchmark run). A
         client is safe to share between threads; the pool hands each call its connection."""
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # not in the stubs
         client = self._clients.get(id(pool))
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)

@@ -123,10 +123,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         with self._watch():
             return super().is_usable()
 
+    # Django's private hooks around COMMIT and ROLLBACK, which django-stubs does not declare.
     def _commit(self):
         with self._watch():
-            return super()._commit()
+            return super()._commit()  # type: ignore[misc]
 
     def _rollback(self):
         with self._watch():
-            return super()._rollback()
+            return super()._rollback()  # type: ignore[misc]

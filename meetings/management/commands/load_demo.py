@@ -11,6 +11,7 @@ import hmac
 import uuid
 import zoneinfo
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -30,7 +31,7 @@ from meetings.services import (
 RECORDED_START = dt.date(2025, 2, 12)  # a Wednesday: the first session at the church
 WEDNESDAY = 2
 
-VENUES = [
+VENUES: list[dict[str, Any]] = [
     {
         "slug": "familia-bethel-internacional",
         "name_en": "Familia Bethel Internacional church",
@@ -115,7 +116,7 @@ VENUES = [
     },
 ]
 
-SERIES = {
+SERIES: dict[str, Any] = {
     "slug": "community-sessions-with-the-chief",
     "title_en": "Community sessions with the Interim Chief",
     "title_es": "Sesiones comunitarias con el jefe de policía interino",
@@ -137,14 +138,14 @@ SERIES = {
     ),
 }
 
-HOST = {
+HOST: dict[str, Any] = {
     "host_en": "Interim Chief of Police",
     "host_es": "Jefe de Policía interino",
     "host_vi": "Quyền Cảnh sát trưởng",
 }
 
 # day: days after the first Wednesday; times are local wall-clock times.
-MEETINGS = [
+MEETINGS: list[dict[str, Any]] = [
     {
         "slug": "community-conversation-familia-bethel",
         "venue": "familia-bethel-internacional",

@@ -96,8 +96,8 @@ class Command(upstream.Command):
     def handle(self, **options):
         # The upstream command builds its Worker by name: give it ours.
         original = upstream.Worker
-        upstream.Worker = Worker
+        upstream.Worker = Worker  # type: ignore[misc]  # a class swapped on purpose
         try:
             return super().handle(**options)
         finally:
-            upstream.Worker = original
+            upstream.Worker = original  # type: ignore[misc]

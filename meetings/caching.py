@@ -31,6 +31,15 @@ takes a build lock in the shared cache; the others meanwhile get the previous co
 STALE_KEEP_SECONDS past its freshness for this), or, when there is none, wait for the
 builder (BUILD_WAIT_SECONDS at most, then build themselves). A 7 MB feed rebuilt after a
 change while calendar apps poll it is then built once, not once per worker at the same time.
+
+A slow entry is rebuilt in the background: when its previous build took BACKGROUND_BUILD_SECONDS
+or more and the caller gives a `rebuild` (a build that needs nothing of the request), the
+request that takes the lock gets the previous copy too, and a thread of its process builds the
+new one. A worker runs one request at a time, so a 3-second feed build in the request would
+hold up every request behind it on that worker (the growth benchmark measured /healthz p99 at
+3.4 s while the 10x feed rebuilt); in a thread it only shares the processor. Quick entries
+(every page, and the feeds at today's size) are still built in the request, so a change shows
+at once to whoever asks first.
 An entry with an ETag also keeps a small head (ETag, Last-Modified) of its own, so a
 conditional request is answered without fetching the body (`head`).
 """
@@ -44,7 +53,9 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
+from django.http import Http404
+from django.utils import translation
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +69,10 @@ BUILD_POLL_SECONDS = 0.05
 # How long an entry stays in the cache after it is no longer fresh, to be served while the
 # next one builds.
 STALE_KEEP_SECONDS = 120
+# An entry whose last build took this long is rebuilt in a background thread (see above).
+BACKGROUND_BUILD_SECONDS = 1.0
+# The background builds under way in this process (tests wait for them).
+_background: set[threading.Thread] = set()
 
 
 def _warn(error):
@@ -174,7 +189,7 @@ class NotKept(Exception):  # noqa: N818 - an answer, not an error
         self.answer = answer
 
 
-def cached(kind, parts, build, *, shows_seats):
+def cached(kind, parts, build, *, shows_seats, rebuild=None):
     """The entry `parts` describe: from the cache when it holds a fresh one, else `build()`'s.
 
     - `kind`: a short name for the sort of entry ("page", "feed", "atom"…), part of the key.
@@ -188,6 +203,10 @@ def cached(kind, parts, build, *, shows_seats):
     - `shows_seats`: the entry shows seat counts, so it is kept SEATS_FRESH_SECONDS only
       (otherwise PAGE_CACHE_SECONDS), since RSVPs do not move the data version.
 
+    - `rebuild()`: optional, builds the same entry using nothing of the request (no
+      conditional answer, no NotKept), so that it may run in a background thread when the
+      previous build was slow (BACKGROUND_BUILD_SECONDS), in the active language.
+
     While another process builds the entry, the previous copy is returned if there is one
     (see the module's docstring). The entry returned may be shared with other requests of
     this process: do not change it (copy what you change). With the cache down, `build()`
@@ -200,6 +219,14 @@ def cached(kind, parts, build, *, shows_seats):
         return build()
     lock = _claim(key)
     if lock is None and previous is not None:
+        return previous
+    if (
+        lock is not None
+        and previous is not None
+        and rebuild is not None
+        and previous.get("build_seconds", 0) >= BACKGROUND_BUILD_SECONDS
+    ):
+        _build_in_background(kind, parts, key, lock, rebuild, shows_seats=shows_seats)
         return previous
     deadline = time.monotonic() + BUILD_WAIT_SECONDS
     while lock is None and time.monotonic() < deadline:
@@ -215,15 +242,48 @@ def cached(kind, parts, build, *, shows_seats):
         if entry is not None and _is_fresh(entry):
             local_copies.put(key, entry)
             return entry
-        # Taken before the first query: a change committed while building moves the
-        # version past this entry's (see content_changed).
-        built_at = time.time()
-        entry = build()
-        _put_entry(key, built_at, entry, shows_seats=shows_seats)
-        _remember_latest(kind, parts, shows_seats, key)
+        entry = _build_and_keep(kind, parts, key, build, shows_seats=shows_seats)
     finally:
         _release(key, lock)
     return entry
+
+
+def _build_and_keep(kind, parts, key, build, *, shows_seats):
+    # Taken before the first query: a change committed while building moves the version
+    # past this entry's (see content_changed).
+    built_at = time.time()
+    entry = build()
+    _put_entry(key, built_at, entry, shows_seats=shows_seats, took=time.time() - built_at)
+    _remember_latest(kind, parts, shows_seats, key)
+    return entry
+
+
+def _build_in_background(kind, parts, key, lock, rebuild, *, shows_seats):
+    """Build `key`'s entry with `rebuild()` in a thread of this process, holding `lock`."""
+    language = translation.get_language()
+
+    def run():
+        try:
+            with translation.override(language):
+                _build_and_keep(kind, parts, key, rebuild, shows_seats=shows_seats)
+        except Http404:
+            pass  # gone meanwhile (a venue deleted): its next request answers 404
+        except Exception:
+            logger.exception("Background build of a %s entry failed", kind)
+        finally:
+            _release(key, lock)
+            connections.close_all()  # this thread's own
+            _background.discard(threading.current_thread())
+
+    thread = threading.Thread(target=run, name=f"outreach-build-{kind}", daemon=True)
+    _background.add(thread)
+    thread.start()
+
+
+def wait_for_background_builds(timeout=30):
+    """Wait for this process's background builds (for tests and the benchmark)."""
+    for thread in list(_background):
+        thread.join(timeout)
 
 
 def head(kind, parts, *, shows_seats):
@@ -325,13 +385,20 @@ def _get_entry(kind, parts, *, shows_seats):
     return key, None, _previous_copy(kind, parts, shows_seats, key, entry or stale)
 
 
-def _put_entry(key, built_at, values, *, shows_seats):
-    """Store an entry built from data read at `built_at`, kept STALE_KEEP_SECONDS past its
-    freshness (to be served while the next one builds), and its head when it has an ETag."""
+def _put_entry(key, built_at, values, *, shows_seats, took=0.0):
+    """Store an entry built from data read at `built_at` in `took` seconds, kept
+    STALE_KEEP_SECONDS past its freshness (to be served while the next one builds), and its
+    head when it has an ETag."""
     lifetime = _lifetime(shows_seats=shows_seats)
     if key is None or lifetime <= 0:
         return
-    entry = {"built_at": built_at, "lifetime": lifetime, "size": _size(values), **values}
+    entry = {
+        "built_at": built_at,
+        "lifetime": lifetime,
+        "size": _size(values),
+        "build_seconds": took,
+        **values,
+    }
     try:
         cache.set(key, entry, timeout=lifetime + STALE_KEEP_SECONDS)
         if "etag" in values:

@@ -595,22 +595,33 @@ def _calendar_response(request, select, *, filename=None):
     (one meeting's file) no meeting at all means 404.
     """
 
-    def build():
+    def fingerprint():
         meetings, feed = select()
         options = feed.calendar_options if feed else {}
         etag, last_modified, count = ical.feed_fingerprint(meetings, extra=options.values())
         if filename and not count:
             raise Http404(gettext("No meeting found at this address."))
         timestamp = int(last_modified.timestamp()) if last_modified else None
-        entry = {"etag": quote_etag(etag), "timestamp": timestamp}
-        not_modified = get_conditional_response(request, etag=_etag(entry, gzipped))
-        if not_modified is not None:
-            raise caching.NotKept(_calendar_headers(not_modified, entry, gzipped))
+        return meetings, options, {"etag": quote_etag(etag), "timestamp": timestamp}
+
+    def with_body(meetings, options, entry):
         body = ical.feed_bytes(
             ical.calendar_meetings(meetings.order_by("starts_at", "pk")), **options
         )
         # Compressed once here, not on every request (a 7 MB feed is 15 times smaller).
         return {**entry, "body": body, "body_gzip": gzip.compress(body, compresslevel=6)}
+
+    def build():
+        meetings, options, entry = fingerprint()
+        not_modified = get_conditional_response(request, etag=_etag(entry, gzipped))
+        if not_modified is not None:
+            raise caching.NotKept(_calendar_headers(not_modified, entry, gzipped))
+        return with_body(meetings, options, entry)
+
+    def rebuild():
+        # In a background thread when the last build was slow (meetings.caching): the same
+        # entry, without this request's conditional answer.
+        return with_body(*fingerprint())
 
     parts = (translation.get_language(), request.path)
     gzipped = _accepts_gzip(request)
@@ -622,7 +633,7 @@ def _calendar_response(request, select, *, filename=None):
             if response is not None:
                 return _calendar_headers(response, entry, gzipped)
     try:
-        entry = caching.cached("feed", parts, build, shows_seats=False)
+        entry = caching.cached("feed", parts, build, shows_seats=False, rebuild=rebuild)
     except caching.NotKept as not_kept:
         return not_kept.answer
     # 304 on the ETag only (here and in build()): Last-Modified is the newest remaining row's

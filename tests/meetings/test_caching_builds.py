@@ -3,10 +3,12 @@ meanwhile, a 304 answered without reading the body, and feeds sent gzip-compress
 
 import gzip
 import threading
+import time
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from meetings import caching
 from tests.factories import MeetingFactory
@@ -77,6 +79,92 @@ def test_the_previous_copy_is_served_while_the_new_one_builds():
     afterwards = caching.cached("feed", PARTS, must_not_build, shows_seats=False)
 
     assert (meanwhile["body"], afterwards["body"]) == (b"before", b"after")
+
+
+def slow(body, seconds=0.06):
+    def build():
+        time.sleep(seconds)
+        return {"body": body}
+
+    return build
+
+
+def must_not_build():
+    raise AssertionError("built in the request")
+
+
+def test_a_slow_entry_is_rebuilt_in_the_background_and_its_requester_is_not_held_up(
+    monkeypatch,
+):
+    monkeypatch.setattr(caching, "BACKGROUND_BUILD_SECONDS", 0.05)
+    caching.cached("feed", PARTS, slow(b"before"), shows_seats=False)  # took 0.06 s
+    caching.content_changed()
+    started, finish, seen = threading.Event(), threading.Event(), []
+
+    def rebuild():
+        seen.append(translation.get_language())
+        started.set()
+        finish.wait(10)
+        return {"body": b"after"}
+
+    with translation.override("es"):
+        first = caching.cached("feed", PARTS, must_not_build, shows_seats=False, rebuild=rebuild)
+    started.wait(10)
+    meanwhile = caching.cached("feed", PARTS, must_not_build, shows_seats=False, rebuild=rebuild)
+    finish.set()
+    caching.wait_for_background_builds()
+    afterwards = caching.cached("feed", PARTS, must_not_build, shows_seats=False, rebuild=rebuild)
+
+    assert [first["body"], meanwhile["body"], afterwards["body"]] == [b"before"] * 2 + [b"after"]
+    assert seen == ["es"]  # built once, in the language of the request that started it
+
+
+def test_a_quick_entry_is_still_built_in_the_request_that_asks_first(monkeypatch):
+    monkeypatch.setattr(caching, "BACKGROUND_BUILD_SECONDS", 0.05)
+    caching.cached("feed", PARTS, lambda: {"body": b"before"}, shows_seats=False)
+    caching.content_changed()
+
+    entry = caching.cached(
+        "feed", PARTS, lambda: {"body": b"after"}, shows_seats=False, rebuild=must_not_build
+    )
+
+    assert entry["body"] == b"after"
+
+
+def test_a_failed_background_build_is_logged_and_the_next_request_tries_again(monkeypatch, caplog):
+    monkeypatch.setattr(caching, "BACKGROUND_BUILD_SECONDS", 0.05)
+    caching.cached("feed", PARTS, slow(b"before"), shows_seats=False)
+    caching.content_changed()
+
+    def broken():
+        raise RuntimeError("the database went away")
+
+    served = caching.cached("feed", PARTS, must_not_build, shows_seats=False, rebuild=broken)
+    caching.wait_for_background_builds()
+    again = caching.cached("feed", PARTS, must_not_build, shows_seats=False, rebuild=slow(b"after"))
+    caching.wait_for_background_builds()
+    fixed = caching.cached("feed", PARTS, must_not_build, shows_seats=False)
+
+    assert (served["body"], again["body"], fixed["body"]) == (b"before", b"before", b"after")
+    assert "Background build of a feed entry failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_feed_after_a_change_is_sent_at_once_then_updated(client, monkeypatch):
+    monkeypatch.setattr(caching, "BACKGROUND_BUILD_SECONDS", 0)  # every feed counts as slow
+    meeting = MeetingFactory(title_en="Before")
+    url = feed_url()
+    first = client.get(url)
+    meeting.title_en = "After"
+    meeting.save()
+
+    stale = client.get(url)
+    caching.wait_for_background_builds()
+    fresh = client.get(url)
+
+    assert b"SUMMARY:Before" in first.content and stale.content == first.content
+    assert stale["ETag"] == first["ETag"]  # the app will ask again, and then get the change
+    assert b"SUMMARY:After" in fresh.content and fresh["ETag"] != first["ETag"]
 
 
 @pytest.mark.django_db

@@ -21,8 +21,6 @@ REBUILD_WAIT_SECONDS = 120
 
 def growth_run(url, *, options):
     """(the apps' Measurement, /healthz's Measurement) of one rebuild."""
-    from meetings import caching
-
     feed = url + "/en/feeds/meetings.ics"
     opener = urllib.request.build_opener(NoRedirect)
     started = time.monotonic()
@@ -55,8 +53,7 @@ def growth_run(url, *, options):
     wrk.start()
     time.sleep(min(1.0, options.duration / 4))  # wrk under way first
     changed_at = time.monotonic()
-    # As a staff edit does: every process's copy is now old.
-    caching.content_changed()
+    _staff_edit()
     apps = [threading.Thread(target=calendar_app) for _ in range(CALENDAR_APPS)]
     for app in apps:
         app.start()
@@ -95,6 +92,23 @@ def growth_run(url, *, options):
     health = measurement_from("growth-healthz", healthz)
     health.note = "while the feed rebuilds"
     return apps_m, health
+
+
+def _staff_edit():
+    """What a staff edit of a meeting in the feed does: its title and change time move, and
+    so does the data version (every process's copy is now old, and the feed's ETag changes)."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+    from django.utils import timezone
+
+    from meetings import caching
+    from meetings.models import Meeting
+
+    meeting = Meeting.objects.in_feed_window().order_by("pk").first()
+    Meeting.objects.filter(pk=meeting.pk).update(
+        title_en=Concat("title_en", Value(" (moved)")), updated_at=timezone.now()
+    )
+    caching.content_changed()
 
 
 def _wait_for_new_feed(opener, feed, before, *, since):

@@ -272,7 +272,9 @@ def test_make_bench_starts_the_dockerfile_server_and_measures_it(tmp_path):
     assert rows["mixed: RSVP POSTs at 5/s, each a new RSVP"][6] == "p99 ≤ 500 ms"
     # The growth run: 4 calendar apps got the rebuilt feed (gzip), /healthz measured meanwhile.
     assert rows["growth: feed after a change, 4 apps at once"][1] != "0.0"
-    assert "bytes gzip" in rows["growth: feed after a change, 4 apps at once"][8]
+    growth = rows["growth: feed after a change, 4 apps at once"][8]
+    assert "bytes gzip" in growth and "cold build" in growth
+    assert re.search(r"the new feed was served [\d.]+ s after it", growth), growth
     assert float(rows["/healthz while the feed rebuilds"][1].replace(",", "")) > 0
     assert "Dropped database outreach_bench_" in done.stderr
 

@@ -262,7 +262,7 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
     with transaction.atomic():
         left_with_none = AlertSubscriber.objects.filter(
             choices__isnull=True, created_at__lt=expired
-        ).select_for_update()
+        ).select_for_update(of=("self",))
         return left_with_none.forget("The subscription was never confirmed.")
 
 
